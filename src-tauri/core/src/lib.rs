@@ -1,0 +1,19 @@
+//! Rapport's engine. Everything that is not UI lives here: the local store, IMAP sync,
+//! secrets in the OS keyring, MIME parsing and CRM linking. The desktop app and the
+//! command line are two thin faces over this crate; it has no dependency on either.
+
+pub mod account;
+pub mod crm;
+pub mod discovery;
+pub mod imap;
+pub mod logging;
+pub mod mime;
+pub mod net;
+pub mod paths;
+pub mod secrets;
+pub mod store;
+pub mod sync;
+pub mod tls;
+
+pub use account::{AccountService, NewAccount};
+pub use store::Store;

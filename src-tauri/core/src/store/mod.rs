@@ -1,0 +1,143 @@
+//! The local database: SQLite through sqlx, WAL, foreign keys, versioned migrations.
+//! Everything the UI shows is read from here, so every view works offline.
+
+mod accounts;
+mod contacts;
+mod folders;
+mod messages;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    SqlitePool,
+};
+
+pub use accounts::{AccountRecord, KeepPolicy, NewAccountRecord};
+pub use contacts::{ContactSummary, TimelineEntry};
+pub use folders::FolderRecord;
+pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the database could not be upgraded: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the data folder {path} could not be created: {detail}")]
+    DataDir { path: String, detail: String },
+    #[error("an account for {0} already exists")]
+    DuplicateAccount(String),
+    #[error("no account {0}")]
+    NoSuchAccount(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+pub(crate) fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir` and applies migrations.
+    pub async fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        Self::open_file(&crate::paths::database_file(data_dir)).await
+    }
+
+    pub async fn open_file(file: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(file)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across application crashes in WAL mode; only a power
+            // loss can drop the last commits, which the next sync refetches.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-32000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub async fn temp_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).await.expect("open store");
+        (store, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opens_with_wal_and_foreign_keys() {
+        let (store, _dir) = test_support::temp_store().await;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let fts: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE name = 'message_fts'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(fts, 1);
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_data_and_skips_applied_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).await.unwrap();
+        sqlx::query(
+            "INSERT INTO rule (kind, value, created_at) VALUES ('ignore_domain', 'x.cz', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        store.close().await;
+        let again = Store::open(dir.path()).await.unwrap();
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM rule")
+            .fetch_one(again.pool())
+            .await
+            .unwrap();
+        assert_eq!(count, 1);
+    }
+}
