@@ -1,0 +1,52 @@
+//! Tauri commands: each one adapts IPC arguments to a core call and back.
+
+use rapport_core::{
+    account::{AccountSummary, NewAccount},
+    sync::{self, SyncOutcome, SyncProgress},
+};
+use tauri::{ipc::Channel, State};
+
+use crate::{error::CommandError, AppState};
+
+#[tauri::command]
+pub async fn list_accounts(
+    state: State<'_, AppState>,
+) -> Result<Vec<AccountSummary>, CommandError> {
+    let accounts = state.accounts.list().await?;
+    Ok(accounts.iter().map(AccountSummary::from).collect())
+}
+
+#[tauri::command]
+pub async fn add_account(
+    state: State<'_, AppState>,
+    account: NewAccount,
+) -> Result<AccountSummary, CommandError> {
+    let record = state.accounts.add(account).await?;
+    Ok(AccountSummary::from(&record))
+}
+
+#[tauri::command]
+pub async fn remove_account(
+    state: State<'_, AppState>,
+    account_id: i64,
+) -> Result<(), CommandError> {
+    Ok(state.accounts.remove(account_id).await?)
+}
+
+#[tauri::command]
+pub async fn sync_account(
+    state: State<'_, AppState>,
+    account_id: i64,
+    on_progress: Channel<SyncProgress>,
+) -> Result<SyncOutcome, CommandError> {
+    if !state.syncing.lock().await.insert(account_id) {
+        return Err(CommandError::busy("This mailbox is already syncing."));
+    }
+    let report = move |event: SyncProgress| {
+        // A closed window is not a reason to stop syncing.
+        let _ = on_progress.send(event);
+    };
+    let result = sync::sync_account_once(&state.store, account_id, &report).await;
+    state.syncing.lock().await.remove(&account_id);
+    Ok(result?)
+}
