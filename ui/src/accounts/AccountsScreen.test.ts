@@ -1,0 +1,180 @@
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import * as api from "../lib/api";
+import type { SyncOutcome, SyncProgress } from "../lib/types";
+import { accountSummary, deferred } from "../test/fixtures";
+import AccountsScreen from "./AccountsScreen.svelte";
+
+vi.mock("../lib/api", () => ({
+  listAccounts: vi.fn(),
+  addAccount: vi.fn(),
+  removeAccount: vi.fn(),
+  syncAccount: vi.fn(),
+}));
+
+const listAccounts = vi.mocked(api.listAccounts);
+const addAccount = vi.mocked(api.addAccount);
+const removeAccount = vi.mocked(api.removeAccount);
+const syncAccount = vi.mocked(api.syncAccount);
+
+/** Holds sync_account open and hands its progress callback to the test. */
+function holdSync() {
+  const outcome = deferred<SyncOutcome>();
+  const progress: { emit: (event: SyncProgress) => void } = { emit: () => {} };
+  syncAccount.mockImplementation((_id, onProgress) => {
+    progress.emit = onProgress;
+    return outcome.promise;
+  });
+  return { outcome, progress };
+}
+
+beforeEach(() => {
+  vi.resetAllMocks();
+});
+
+describe("AccountsScreen", () => {
+  it("invites the user to add a mailbox when there is none", async () => {
+    listAccounts.mockResolvedValue([]);
+    render(AccountsScreen);
+
+    const empty = await screen.findByTestId("empty-state");
+    expect(within(empty).getByRole("heading")).toHaveTextContent("Connect your first mailbox");
+    expect(within(empty).getByTestId("add-mailbox")).toHaveTextContent("Add mailbox");
+    expect(screen.getAllByTestId("add-mailbox")).toHaveLength(1);
+  });
+
+  it("opens the form in a dialog from the empty state", async () => {
+    listAccounts.mockResolvedValue([]);
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("add-mailbox"));
+
+    const dialog = await screen.findByRole("dialog");
+    expect(within(dialog).getByTestId("account-form")).toBeInTheDocument();
+    expect(dialog).toHaveAccessibleName("Add a mailbox");
+  });
+
+  it("lists accounts with pluralised counts and their last sync", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2025-03-01T12:00:00Z") });
+    listAccounts.mockResolvedValue([
+      accountSummary({ id: 1, email: "alice@example.org", messageCount: 1 }),
+      accountSummary({
+        id: 2,
+        email: "bob@example.net",
+        mailboxName: "Work",
+        messageCount: 1234,
+        lastSyncAt: "2025-03-01T11:57:00Z",
+      }),
+    ]);
+    render(AccountsScreen);
+
+    const rows = await screen.findAllByTestId("account-row");
+    expect(rows.map((row) => row.dataset.email)).toEqual(["alice@example.org", "bob@example.net"]);
+    const [alice, bob] = rows as [HTMLElement, HTMLElement];
+    expect(within(alice).getByTestId("account-message-count")).toHaveTextContent("1 message");
+    expect(within(alice).getByTestId("account-last-sync")).toHaveTextContent("Never synced");
+    expect(within(bob).getByTestId("account-message-count")).toHaveTextContent("1,234 messages");
+    expect(within(bob).getByTestId("account-last-sync")).toHaveTextContent("Synced 3 minutes ago");
+    expect(within(bob).getByTestId("account-state")).toHaveTextContent("Up to date");
+    expect(within(bob).getByText("bob@example.net")).toBeInTheDocument();
+    expect(screen.getByText("2 mailboxes connected")).toBeInTheDocument();
+    vi.useRealTimers();
+  });
+
+  it("shows why an account is paused and its last error", async () => {
+    listAccounts.mockResolvedValue([
+      accountSummary({ state: "paused", pausedReason: "the password was refused", lastError: "Login failed" }),
+    ]);
+    render(AccountsScreen);
+
+    const row = await screen.findByTestId("account-row");
+    expect(row).toHaveAttribute("data-state", "paused");
+    expect(within(row).getByTestId("account-state")).toHaveTextContent("Paused: the password was refused");
+    expect(within(row).getByTestId("account-error")).toHaveTextContent("Login failed");
+  });
+
+  it("follows sync progress events on the account's bar", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, messageCount: 10, lastSyncAt: "2025-03-01T11:00:00Z" })]);
+    const { outcome, progress } = holdSync();
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("sync-now"));
+    expect(syncAccount).toHaveBeenCalledWith(7, expect.any(Function));
+    const row = screen.getByTestId("account-row");
+    expect(row).toHaveAttribute("data-state", "syncing");
+    expect(within(row).getByTestId("sync-now")).toBeDisabled();
+    expect(within(row).getByRole("progressbar")).not.toHaveAttribute("aria-valuenow");
+
+    progress.emit({ kind: "started", accountId: 7 });
+    progress.emit({ kind: "folder", accountId: 7, folder: "INBOX", done: 50, total: 200 });
+    await vi.waitFor(() => expect(within(row).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "25"));
+    expect(within(row).getByTestId("sync-progress")).toHaveTextContent("INBOX · 50 of 200");
+
+    progress.emit({ kind: "folder", accountId: 7, folder: "Sent", done: 3, total: 4 });
+    await vi.waitFor(() => expect(within(row).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "75"));
+    expect(within(row).getByTestId("sync-progress")).toHaveTextContent("Sent · 3 of 4");
+
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, messageCount: 14, lastSyncAt: new Date().toISOString() })]);
+    progress.emit({ kind: "finished", accountId: 7, newMessages: 4, messageCount: 14 });
+    outcome.resolve({ newMessages: 4, messageCount: 14 });
+
+    await vi.waitFor(() => expect(within(row).queryByTestId("sync-progress")).not.toBeInTheDocument());
+    expect(row).toHaveAttribute("data-state", "up-to-date");
+    expect(within(row).getByTestId("account-message-count")).toHaveTextContent("14 messages");
+    expect(within(row).getByTestId("account-last-sync")).toHaveTextContent("Synced just now");
+  });
+
+  it("shows a failed sync on the row", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ lastSyncAt: "2025-03-01T11:00:00Z" })]);
+    syncAccount.mockRejectedValue({ code: "network", message: "The server could not be reached.", field: null });
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("sync-now"));
+
+    const row = screen.getByTestId("account-row");
+    await vi.waitFor(() => expect(row).toHaveAttribute("data-state", "failed"));
+    expect(within(row).getByTestId("account-error")).toHaveTextContent("The server could not be reached.");
+  });
+
+  it("adds an account, closes the form and starts its first sync", async () => {
+    listAccounts.mockResolvedValue([]);
+    addAccount.mockResolvedValue(accountSummary({ id: 3 }));
+    holdSync();
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("add-mailbox"));
+    await user.type(await screen.findByTestId("field-email"), "alice@example.org");
+    await user.type(screen.getByTestId("field-name"), "Alice Example");
+    await user.type(screen.getByTestId("field-password"), "hunter2");
+    await user.click(screen.getByTestId("submit-account"));
+
+    const row = await screen.findByTestId("account-row");
+    expect(addAccount).toHaveBeenCalledWith(expect.objectContaining({ email: "alice@example.org", since: "3m" }));
+    expect(syncAccount).toHaveBeenCalledWith(3, expect.any(Function));
+    expect(within(row).getByTestId("sync-progress")).toBeInTheDocument();
+    await vi.waitFor(() => expect(screen.queryByTestId("account-form")).not.toBeInTheDocument());
+  });
+
+  it("removes an account after confirmation", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 5, mailboxName: "Work" })]);
+    removeAccount.mockResolvedValue(undefined);
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("remove-account"));
+    const dialog = await screen.findByRole("alertdialog");
+    expect(dialog).toHaveTextContent("Remove Work?");
+    expect(dialog).toHaveTextContent("saved password");
+    expect(removeAccount).not.toHaveBeenCalled();
+
+    await user.click(within(dialog).getByTestId("confirm-remove"));
+
+    expect(removeAccount).toHaveBeenCalledWith(5);
+    expect(await screen.findByTestId("empty-state")).toBeInTheDocument();
+  });
+});

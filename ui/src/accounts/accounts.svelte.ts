@@ -1,0 +1,99 @@
+// State of the Accounts screen: the accounts as the database has them, plus the syncs
+// running now. The list is re-read from the database after every change, so the
+// Rust side stays the one source of truth.
+import * as api from "../lib/api";
+import { toCommandError } from "../lib/errors";
+import type { AccountSummary, NewAccount, SyncProgress } from "../lib/types";
+
+/** A sync in progress; `folder` is null until the first folder event. */
+export interface SyncActivity {
+  folder: string | null;
+  done: number;
+  total: number;
+}
+
+export class AccountsStore {
+  accounts = $state<AccountSummary[]>([]);
+  /** False until the first list arrives, so the screen shows neither state before it. */
+  loaded = $state(false);
+  loadError = $state<string | null>(null);
+  syncs = $state<Record<number, SyncActivity>>({});
+  /** The failure of the latest sync this session, until the next one starts. */
+  syncErrors = $state<Record<number, string>>({});
+
+  async load(): Promise<void> {
+    try {
+      this.accounts = await api.listAccounts();
+      this.loadError = null;
+    } catch (reason) {
+      this.loadError = toCommandError(reason).message;
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  /** Adds the account (the Rust side checks the connection first), then syncs it. */
+  async add(account: NewAccount): Promise<AccountSummary> {
+    const added = await api.addAccount(account);
+    this.accounts = [...this.accounts.filter((a) => a.id !== added.id), added];
+    void this.sync(added.id);
+    return added;
+  }
+
+  async remove(accountId: number): Promise<void> {
+    await api.removeAccount(accountId);
+    this.accounts = this.accounts.filter((a) => a.id !== accountId);
+    delete this.syncErrors[accountId];
+  }
+
+  async sync(accountId: number): Promise<void> {
+    if (this.syncs[accountId]) return;
+    this.syncs[accountId] = { folder: null, done: 0, total: 0 };
+    delete this.syncErrors[accountId];
+    try {
+      const outcome = await api.syncAccount(accountId, (event) => this.applyProgress(event));
+      this.patch(accountId, {
+        messageCount: outcome.messageCount,
+        lastSyncAt: new Date().toISOString(),
+        lastError: null,
+      });
+    } catch (reason) {
+      this.syncErrors[accountId] = toCommandError(reason).message;
+    } finally {
+      delete this.syncs[accountId];
+      await this.refresh();
+    }
+  }
+
+  private applyProgress(event: SyncProgress): void {
+    const id = event.accountId;
+    switch (event.kind) {
+      case "started":
+        this.syncs[id] = { folder: null, done: 0, total: 0 };
+        break;
+      case "folder":
+        this.syncs[id] = { folder: event.folder, done: event.done, total: event.total };
+        break;
+      case "finished":
+        this.patch(id, { messageCount: event.messageCount });
+        break;
+      case "failed":
+        this.syncErrors[id] = event.message;
+        break;
+    }
+  }
+
+  private patch(accountId: number, changes: Partial<AccountSummary>): void {
+    const account = this.accounts.find((a) => a.id === accountId);
+    if (account) Object.assign(account, changes);
+  }
+
+  /** Re-reads the list; a failure keeps what is shown. */
+  private async refresh(): Promise<void> {
+    try {
+      this.accounts = await api.listAccounts();
+    } catch {
+      // The list on screen is still right as far as we know.
+    }
+  }
+}
