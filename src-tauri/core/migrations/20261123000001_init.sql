@@ -1,6 +1,13 @@
 -- Rapport's data model (DESIGN.md §3). Times are Unix seconds (UTC).
 -- No secret ever lives here: passwords and tokens are in the OS keyring.
 
+-- Facts about this database itself, e.g. its random instance id, which keys its
+-- keyring entries so two data folders never share (or delete) each other's secrets.
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE account (
     id                   INTEGER PRIMARY KEY,
     email                TEXT    NOT NULL UNIQUE,          -- normalised address

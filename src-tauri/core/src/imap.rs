@@ -99,6 +99,14 @@ pub struct RemoteFolder {
     pub selectable: bool,
 }
 
+/// How deep a folder sits in the hierarchy (0 for top level), from its delimiter.
+pub fn folder_depth(raw_name: &str, delimiter: Option<&str>) -> usize {
+    match delimiter {
+        Some(d) if !d.is_empty() => raw_name.matches(d).count(),
+        _ => 0,
+    }
+}
+
 /// Connects and logs in with a password.
 pub async fn login(
     server: &ServerSettings,

@@ -11,6 +11,7 @@ pub mod mime;
 pub mod net;
 pub mod paths;
 pub mod secrets;
+pub mod smtp;
 pub mod store;
 pub mod sync;
 pub mod tls;

@@ -15,7 +15,7 @@ use tokio::{
 };
 use tokio_rustls::{client::TlsStream, rustls::pki_types::ServerName, TlsConnector};
 
-use crate::tls::AccountTls;
+use crate::tls::{AccountTls, CertificateInfo};
 
 /// How long a single connection attempt may take before we call it a timeout.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -77,13 +77,11 @@ pub enum ConnectError {
     },
     #[error("the TLS handshake with {host} failed: {detail}")]
     TlsHandshake { host: String, detail: String },
-    #[error(
-        "the certificate of {host} is not trusted ({detail}); SHA-256 fingerprint {fingerprint}"
-    )]
+    #[error("the certificate of {host} is not trusted: {detail}; SHA-256 fingerprint {}", .certificate.sha256)]
     CertificateNotTrusted {
         host: String,
         detail: String,
-        fingerprint: String,
+        certificate: Box<CertificateInfo>,
     },
     #[error("{host} does not offer STARTTLS")]
     StartTlsNotOffered { host: String },
@@ -216,20 +214,20 @@ pub async fn tls_handshake(
                 .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>())
                 .and_then(|inner| match inner {
                     tokio_rustls::rustls::Error::InvalidCertificate(reason) => {
-                        Some(format!("{reason:?}"))
+                        Some(describe_certificate_error(reason))
                     }
                     _ => None,
                 });
-            let fingerprint = tls
+            let presented = tls
                 .presented
                 .lock()
                 .ok()
-                .and_then(|slot| slot.as_ref().map(|c| c.sha256.clone()));
-            match (certificate_problem, fingerprint) {
-                (Some(detail), Some(fingerprint)) => Err(ConnectError::CertificateNotTrusted {
+                .and_then(|slot| slot.as_ref().map(|c| c.info(host)));
+            match (certificate_problem, presented) {
+                (Some(detail), Some(certificate)) => Err(ConnectError::CertificateNotTrusted {
                     host: host.to_owned(),
                     detail,
-                    fingerprint,
+                    certificate: Box::new(certificate),
                 }),
                 _ => Err(ConnectError::TlsHandshake {
                     host: host.to_owned(),
@@ -237,6 +235,22 @@ pub async fn tls_handshake(
                 }),
             }
         }
+    }
+}
+
+/// Why a certificate was refused, in words.
+fn describe_certificate_error(reason: &tokio_rustls::rustls::CertificateError) -> String {
+    use tokio_rustls::rustls::CertificateError as E;
+    match reason {
+        E::UnknownIssuer => "it is signed by an authority this computer does not know".into(),
+        E::Expired | E::ExpiredContext { .. } => "it has expired".into(),
+        E::NotValidYet | E::NotValidYetContext { .. } => "it is not valid yet".into(),
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            "it was issued for a different server name".into()
+        }
+        E::Revoked => "it has been revoked".into(),
+        E::BadSignature => "its signature is invalid".into(),
+        other => format!("{other:?}"),
     }
 }
 

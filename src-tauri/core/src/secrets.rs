@@ -48,7 +48,35 @@ fn select_platform_store() {
     });
 }
 
-fn entry(account_id: i64, kind: SecretKind) -> Result<keyring::Entry, SecretError> {
+/// Which secret: the database instance (so two data folders never collide), the
+/// account, and the kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub store_instance: String,
+    pub account_id: i64,
+    pub kind: SecretKind,
+}
+
+impl SecretRef {
+    pub fn new(store: &crate::Store, account_id: i64, kind: SecretKind) -> SecretRef {
+        SecretRef {
+            store_instance: store.instance_id().to_owned(),
+            account_id,
+            kind,
+        }
+    }
+
+    fn user(&self) -> String {
+        format!(
+            "{}/account-{}/{}",
+            self.store_instance,
+            self.account_id,
+            self.kind.suffix()
+        )
+    }
+}
+
+fn entry(secret: &SecretRef) -> Result<keyring::Entry, SecretError> {
     if !cfg!(any(
         target_os = "linux",
         target_os = "macos",
@@ -59,8 +87,7 @@ fn entry(account_id: i64, kind: SecretKind) -> Result<keyring::Entry, SecretErro
         ));
     }
     select_platform_store();
-    keyring::Entry::new(SERVICE, &format!("account-{account_id}-{}", kind.suffix()))
-        .map_err(map_error)
+    keyring::Entry::new(SERVICE, &secret.user()).map_err(map_error)
 }
 
 fn map_error(e: keyring::Error) -> SecretError {
@@ -75,8 +102,8 @@ fn map_error(e: keyring::Error) -> SecretError {
 
 /// Saves a secret and reads it back, so a store that silently drops writes is caught
 /// before the account is created.
-pub fn save(account_id: i64, kind: SecretKind, secret: &str) -> Result<(), SecretError> {
-    let entry = entry(account_id, kind)?;
+pub fn save(which: &SecretRef, secret: &str) -> Result<(), SecretError> {
+    let entry = entry(which)?;
     entry.set_password(secret).map_err(map_error)?;
     match entry.get_password() {
         Ok(read_back) if read_back == secret => Ok(()),
@@ -87,15 +114,34 @@ pub fn save(account_id: i64, kind: SecretKind, secret: &str) -> Result<(), Secre
     }
 }
 
-pub fn load(account_id: i64, kind: SecretKind) -> Result<String, SecretError> {
-    entry(account_id, kind)?.get_password().map_err(map_error)
+pub fn load(which: &SecretRef) -> Result<String, SecretError> {
+    entry(which)?.get_password().map_err(map_error)
 }
 
 /// Deletes a secret; a secret that is already gone is not an error.
-pub fn delete(account_id: i64, kind: SecretKind) -> Result<(), SecretError> {
-    match entry(account_id, kind)?.delete_credential() {
+pub fn delete(which: &SecretRef) -> Result<(), SecretError> {
+    match entry(which)?.delete_credential() {
         Ok(()) => Ok(()),
         Err(keyring::Error::NoEntry) => Ok(()),
         Err(e) => Err(map_error(e)),
     }
+}
+
+/// The keyring APIs block (D-Bus round trips); these run them off the async runtime.
+pub async fn save_async(which: SecretRef, secret: String) -> Result<(), SecretError> {
+    tokio::task::spawn_blocking(move || save(&which, &secret))
+        .await
+        .map_err(|e| SecretError::Refused(e.to_string()))?
+}
+
+pub async fn load_async(which: SecretRef) -> Result<String, SecretError> {
+    tokio::task::spawn_blocking(move || load(&which))
+        .await
+        .map_err(|e| SecretError::Refused(e.to_string()))?
+}
+
+pub async fn delete_async(which: SecretRef) -> Result<(), SecretError> {
+    tokio::task::spawn_blocking(move || delete(&which))
+        .await
+        .map_err(|e| SecretError::Refused(e.to_string()))?
 }

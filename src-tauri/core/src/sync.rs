@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::{
     imap::{self, ImapError, ImapSession},
     mime,
-    secrets::{self, SecretError, SecretKind},
+    secrets::{self, SecretError, SecretKind, SecretRef},
     store::{
         AccountRecord, BatchContext, FetchedMessage, FolderRecord, MessageFlags, Store, StoreError,
     },
@@ -61,6 +61,29 @@ pub enum SyncError {
     NoUidValidity(String),
 }
 
+impl SyncError {
+    pub fn to_user_error(&self) -> crate::account::UserError {
+        match self {
+            SyncError::Imap(e) => crate::account::AccountError::from(e.clone()).to_user_error(),
+            SyncError::Secret(e) => crate::account::UserError {
+                code: "keyring",
+                message: e.to_string(),
+                field: None,
+            },
+            SyncError::Store(e) => crate::account::UserError {
+                code: "store",
+                message: format!("Rapport's database failed: {e}"),
+                field: None,
+            },
+            SyncError::NoUidValidity(_) => crate::account::UserError {
+                code: "imap",
+                message: self.to_string(),
+                field: None,
+            },
+        }
+    }
+}
+
 /// Runs one full pass over the account's selected folders.
 pub async fn sync_account_once(
     store: &Store,
@@ -98,9 +121,7 @@ async fn run_pass(
 ) -> Result<SyncOutcome, SyncError> {
     let account = store.account(account_id).await?;
     let password =
-        tokio::task::spawn_blocking(move || secrets::load(account_id, SecretKind::Password))
-            .await
-            .map_err(|e| SecretError::Refused(e.to_string()))??;
+        secrets::load_async(SecretRef::new(store, account_id, SecretKind::Password)).await?;
     let mut session = imap::login(
         &account.imap,
         &account.username,

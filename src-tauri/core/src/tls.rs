@@ -18,7 +18,8 @@ use tokio_rustls::rustls::{
 pub struct TrustSettings {
     /// Extra certificate authorities, PEM encoded (e.g. a company's private CA).
     pub extra_ca_pem: Option<String>,
-    /// Hex SHA-256 fingerprint of a server certificate the user chose to trust.
+    /// Hex SHA-256 fingerprints of server certificates the user chose to trust,
+    /// separated by commas or spaces (IMAP and SMTP may present different ones).
     pub pinned_sha256: Option<String>,
 }
 
@@ -37,6 +38,40 @@ pub enum TlsError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresentedCertificate {
     pub sha256: String,
+    pub der: Vec<u8>,
+}
+
+/// What a person needs to decide whether to trust a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateInfo {
+    pub host: String,
+    pub subject: String,
+    pub issuer: String,
+    /// RFC 3339.
+    pub not_after: String,
+    /// Lower-case hex SHA-256 of the DER certificate: what gets pinned.
+    pub sha256: String,
+}
+
+impl PresentedCertificate {
+    pub fn info(&self, host: &str) -> CertificateInfo {
+        let (subject, issuer, not_after) = match x509_parser::parse_x509_certificate(&self.der) {
+            Ok((_, cert)) => (
+                cert.subject().to_string(),
+                cert.issuer().to_string(),
+                crate::account::rfc3339(cert.validity().not_after.timestamp()).unwrap_or_default(),
+            ),
+            Err(_) => (String::new(), String::new(), String::new()),
+        };
+        CertificateInfo {
+            host: host.to_owned(),
+            subject,
+            issuer,
+            not_after,
+            sha256: self.sha256.clone(),
+        }
+    }
 }
 
 /// A rustls client configuration for one account, and the slot where the verifier
@@ -49,6 +84,14 @@ pub struct AccountTls {
 /// Hex SHA-256 of a DER certificate, lower case without separators.
 pub fn fingerprint(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))
+}
+
+/// Parses a list of pinned fingerprints (comma or whitespace separated).
+pub fn parse_pins(text: &str) -> Result<Vec<[u8; 32]>, TlsError> {
+    text.split([',', ' ', '\n', ';'])
+        .filter(|p| !p.trim().is_empty())
+        .map(parse_fingerprint)
+        .collect()
 }
 
 fn parse_fingerprint(text: &str) -> Result<[u8; 32], TlsError> {
@@ -86,8 +129,9 @@ pub fn client_config(trust: &TrustSettings) -> Result<AccountTls, TlsError> {
     let pinned = trust
         .pinned_sha256
         .as_deref()
-        .map(parse_fingerprint)
-        .transpose()?;
+        .map(parse_pins)
+        .transpose()?
+        .unwrap_or_default();
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
         .map_err(|e| TlsError::BadCertificate(e.to_string()))?;
@@ -115,7 +159,7 @@ pub fn client_config(trust: &TrustSettings) -> Result<AccountTls, TlsError> {
 #[derive(Debug)]
 struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
-    pinned: Option<[u8; 32]>,
+    pinned: Vec<[u8; 32]>,
     presented: Arc<Mutex<Option<PresentedCertificate>>>,
 }
 
@@ -132,9 +176,10 @@ impl ServerCertVerifier for RecordingVerifier {
         if let Ok(mut slot) = self.presented.lock() {
             *slot = Some(PresentedCertificate {
                 sha256: hex::encode(digest),
+                der: end_entity.as_ref().to_vec(),
             });
         }
-        if self.pinned == Some(digest) {
+        if self.pinned.contains(&digest) {
             return Ok(ServerCertVerified::assertion());
         }
         self.inner
@@ -173,6 +218,8 @@ mod tests {
         let fp = "AB:".repeat(31) + "AB";
         assert_eq!(parse_fingerprint(&fp).unwrap(), [0xab; 32]);
         assert!(parse_fingerprint("abcd").is_err());
+        let two = format!("{}, {}", "ab".repeat(32), "cd".repeat(32));
+        assert_eq!(parse_pins(&two).unwrap(), vec![[0xab; 32], [0xcd; 32]]);
     }
 
     #[test]

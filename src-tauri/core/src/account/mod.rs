@@ -6,11 +6,19 @@ use std::fmt;
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+mod errors;
+mod verify;
+
+pub use errors::{AccountError, Protocol, UserError};
+pub use verify::{
+    test_connection, CheckResult, ConnectionReport, ConnectionRequest, RemoteFolderInfo,
+};
+
 use crate::{
     crm::{normalize_address, ContactPolicy},
-    imap::{self, FolderRole, ImapError},
-    net::{ConnectError, Security, ServerSettings},
-    secrets::{self, SecretError, SecretKind},
+    imap::FolderRole,
+    net::{Security, ServerSettings},
+    secrets::{self, SecretKind, SecretRef},
     store::{AccountRecord, KeepPolicy, NewAccountRecord, Store, StoreError},
     tls,
 };
@@ -84,16 +92,24 @@ pub struct NewAccount {
     pub smtp: ServerSettings,
     /// `7d`, `1m`, `3m`, `1y`, `all` or `YYYY-MM-DD`.
     pub since: String,
-    /// Folder names to sync; `None` means Inbox and Sent.
+    /// Folders to sync (raw names, or "INBOX"); `None` means Inbox and Sent.
     #[serde(default)]
     pub folders: Option<Vec<String>>,
     #[serde(default = "default_contact_policy")]
     pub contact_policy: ContactPolicy,
     #[serde(default = "default_keep_policy")]
     pub keep_policy: KeepPolicy,
+    #[serde(default = "default_poll_interval")]
+    pub poll_interval_secs: i64,
     /// Extra CA certificates (PEM) to trust for this account's servers.
     #[serde(default)]
     pub ca_pem: Option<String>,
+    /// SHA-256 fingerprints of server certificates the user chose to trust.
+    #[serde(default)]
+    pub pinned_sha256: Option<String>,
+    /// The user explicitly accepted a connection without encryption.
+    #[serde(default)]
+    pub allow_plaintext: bool,
 }
 
 fn default_contact_policy() -> ContactPolicy {
@@ -104,111 +120,60 @@ fn default_keep_policy() -> KeepPolicy {
     KeepPolicy::All
 }
 
-/// Why adding or using an account failed. `field` names the form field to fix, and
-/// `to_string()` is the sentence to show: what went wrong and what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("{0} is already added to Rapport.")]
-    Duplicate(String),
-    #[error("{}", imap_sentence(.0))]
-    Imap(ImapError),
-    #[error("{0}")]
-    Secret(#[from] SecretError),
-    #[error("Rapport's database failed: {0}")]
-    Store(StoreError),
+fn default_poll_interval() -> i64 {
+    300
 }
 
-impl From<StoreError> for AccountError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::DuplicateAccount(email) => AccountError::Duplicate(email),
-            other => AccountError::Store(other),
-        }
-    }
+/// Changes to an existing account's settings, as the settings screen sends them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSettingsUpdate {
+    pub sender_name: String,
+    pub mailbox_name: String,
+    pub since: String,
+    pub keep_policy: KeepPolicy,
+    pub contact_policy: ContactPolicy,
+    pub poll_interval_secs: i64,
+    /// Raw names of the folders to sync.
+    pub folders: Vec<String>,
+    pub imap: ServerSettings,
+    pub smtp: ServerSettings,
+    pub username: String,
+    /// A new password; `None` keeps the saved one.
+    pub password: Option<String>,
+    #[serde(default)]
+    pub pinned_sha256: Option<String>,
+    #[serde(default)]
+    pub allow_plaintext: bool,
 }
 
-impl From<ImapError> for AccountError {
-    fn from(e: ImapError) -> Self {
-        AccountError::Imap(e)
-    }
-}
-
-impl AccountError {
-    /// A stable code the UI can switch on.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AccountError::Invalid { .. } => "invalid",
-            AccountError::Duplicate(_) => "duplicate",
-            AccountError::Imap(ImapError::AuthenticationFailed { .. }) => "auth_failed",
-            AccountError::Imap(ImapError::Connect(ConnectError::CertificateNotTrusted {
-                ..
-            })) => "certificate_not_trusted",
-            AccountError::Imap(_) => "imap",
-            AccountError::Secret(_) => "keyring",
-            AccountError::Store(_) => "store",
-        }
-    }
-
-    /// The form field the user should fix, if one is to blame.
-    pub fn field(&self) -> Option<&'static str> {
-        match self {
-            AccountError::Invalid { field, .. } => Some(field),
-            AccountError::Duplicate(_) => Some("email"),
-            AccountError::Imap(e) => match e {
-                ImapError::AuthenticationFailed { .. } => Some("password"),
-                ImapError::Connect(ConnectError::HostNotFound { .. }) => Some("imapHost"),
-                ImapError::Connect(ConnectError::Refused { .. })
-                | ImapError::Connect(ConnectError::Timeout { .. })
-                | ImapError::NoGreeting => Some("imapPort"),
-                ImapError::Connect(ConnectError::StartTlsNotOffered { .. })
-                | ImapError::PlainLoginRefused
-                | ImapError::Connect(ConnectError::TlsHandshake { .. }) => Some("imapSecurity"),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-}
-
-/// The sentence for an IMAP failure: what happened, then what to do.
-fn imap_sentence(e: &ImapError) -> String {
-    match e {
-        ImapError::AuthenticationFailed { .. } => "The mail server did not accept the user name or password. Check both; if your provider uses two-step verification (Gmail, Outlook, Seznam, ukr.net), create an app password in its security settings and use that instead, and make sure IMAP access is turned on.".into(),
-        ImapError::PlainLoginRefused => "The server refuses passwords over an unencrypted connection. Choose SSL/TLS or STARTTLS for the incoming server.".into(),
-        ImapError::Connect(ConnectError::HostNotFound { host }) => format!("The server {host} could not be found. Check the incoming server name for typos, and that you are online."),
-        ImapError::Connect(ConnectError::Refused { host, port }) => format!("{host} refused a connection on port {port}. Check the port: IMAP is usually 993 with SSL/TLS or 143 with STARTTLS."),
-        ImapError::Connect(ConnectError::Timeout { host, port }) => format!("{host} did not answer on port {port} in time. Check the server name and port, or whether a firewall blocks it."),
-        ImapError::Connect(ConnectError::Network { host, detail, .. }) => format!("Could not reach {host}: {detail}. Check your connection and try again."),
-        ImapError::Connect(ConnectError::TlsHandshake { host, detail }) => format!("A secure connection to {host} could not be set up ({detail}). Check that the port matches the security setting (993 for SSL/TLS, 143 for STARTTLS)."),
-        ImapError::Connect(ConnectError::CertificateNotTrusted { host, detail, fingerprint }) => format!("The certificate of {host} is not trusted ({detail}). Only continue if you know this server: its SHA-256 fingerprint is {fingerprint}."),
-        ImapError::Connect(ConnectError::StartTlsNotOffered { host }) => format!("{host} does not offer STARTTLS. Choose SSL/TLS (usually port 993) for the incoming server."),
-        ImapError::Trust(detail) => format!("The trusted certificate settings are not valid: {detail}."),
-        ImapError::NoGreeting => "The server did not answer like an IMAP server. Check the incoming server port.".into(),
-        ImapError::Protocol(detail) => format!("The mail server answered in a way Rapport did not expect ({detail}). Try again; if it keeps happening, report it."),
-    }
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> AccountError {
-    AccountError::Invalid {
-        field,
-        message: message.into(),
-    }
+/// A folder of an account as the settings screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FolderInfo {
+    pub id: i64,
+    pub raw_name: String,
+    pub display_name: String,
+    /// Nesting level, for indentation.
+    pub depth: usize,
+    pub role: Option<String>,
+    pub selectable: bool,
+    pub selected: bool,
+    pub message_count: i64,
+    pub unread_count: i64,
 }
 
 fn validate_server(
     server: &ServerSettings,
     host_field: &'static str,
     port_field: &'static str,
+    security_field: &'static str,
     what: &str,
+    allow_plaintext: bool,
 ) -> Result<ServerSettings, AccountError> {
     let host = server.host.trim().trim_end_matches('.').to_owned();
     if host.is_empty() {
-        return Err(invalid(
+        return Err(AccountError::invalid(
             host_field,
             format!("Enter the {what} server name, for example imap.example.com."),
         ));
@@ -218,12 +183,18 @@ fn validate_server(
         || host.contains('/')
         || (host.contains(':') && !bracketed_ipv6)
     {
-        return Err(invalid(host_field, format!("The {what} server name may not contain spaces, slashes or a port; put the port in its own field.")));
+        return Err(AccountError::invalid(host_field, format!("The {what} server name may not contain spaces, slashes or a port; put the port in its own field.")));
     }
     if server.port == 0 {
-        return Err(invalid(
+        return Err(AccountError::invalid(
             port_field,
             format!("Enter the {what} server port (1–65535)."),
+        ));
+    }
+    if server.security == Security::None && !allow_plaintext {
+        return Err(AccountError::invalid(
+            security_field,
+            format!("Without encryption the {what} password travels in clear text. Choose SSL/TLS or STARTTLS, or explicitly allow an unencrypted connection."),
         ));
     }
     Ok(ServerSettings {
@@ -233,29 +204,66 @@ fn validate_server(
     })
 }
 
+fn validate_poll_interval(secs: i64) -> Result<i64, AccountError> {
+    if (60..=86_400).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(AccountError::invalid(
+            "pollIntervalSecs",
+            "Check for new mail every 1 minute to 24 hours.",
+        ))
+    }
+}
+
+fn validate_pins(pins: Option<&str>) -> Result<Option<String>, AccountError> {
+    match pins.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(text) => {
+            let parsed = tls::parse_pins(text).map_err(|e| {
+                AccountError::invalid(
+                    "pinnedSha256",
+                    format!("The trusted certificate fingerprint is not valid: {e}."),
+                )
+            })?;
+            Ok(Some(
+                parsed.iter().map(hex::encode).collect::<Vec<_>>().join(","),
+            ))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Checks a new account's fields and turns them into a record, or says which field is
 /// wrong and how to fix it.
 pub fn validate(new: &NewAccount) -> Result<NewAccountRecord, AccountError> {
     let email = normalize_address(&new.email).ok_or_else(|| {
-        invalid(
+        AccountError::invalid(
             "email",
             "Enter a full email address, like name@example.com.",
         )
     })?;
     if new.password.is_empty() {
-        return Err(invalid(
+        return Err(AccountError::invalid(
             "password",
             "Enter the password (or app password) for this mailbox.",
         ));
     }
-    let imap = validate_server(&new.imap, "imapHost", "imapPort", "incoming (IMAP)")?;
-    let smtp = validate_server(&new.smtp, "smtpHost", "smtpPort", "outgoing (SMTP)")?;
-    let since = FetchWindow::parse(&new.since).ok_or_else(|| {
-        invalid(
-            "since",
-            "Choose how far back to fetch mail: 7d, 1m, 3m, 1y, all, or a date like 2026-01-31.",
-        )
-    })?;
+    let imap = validate_server(
+        &new.imap,
+        "imapHost",
+        "imapPort",
+        "imapSecurity",
+        "incoming (IMAP)",
+        new.allow_plaintext,
+    )?;
+    let smtp = validate_server(
+        &new.smtp,
+        "smtpHost",
+        "smtpPort",
+        "smtpSecurity",
+        "outgoing (SMTP)",
+        new.allow_plaintext,
+    )?;
+    let since = parse_window(&new.since)?;
     let ca_pem = match new
         .ca_pem
         .as_deref()
@@ -264,7 +272,7 @@ pub fn validate(new: &NewAccount) -> Result<NewAccountRecord, AccountError> {
     {
         Some(pem) => {
             tls::validate_ca_pem(pem).map_err(|e| {
-                invalid(
+                AccountError::invalid(
                     "caFile",
                     format!("The CA certificate file is not usable: {e}."),
                 )
@@ -300,10 +308,29 @@ pub fn validate(new: &NewAccount) -> Result<NewAccountRecord, AccountError> {
         smtp,
         username,
         ca_pem,
-        pinned_sha256: None,
+        pinned_sha256: validate_pins(new.pinned_sha256.as_deref())?,
         fetch_since: since,
         keep_policy: new.keep_policy,
         contact_policy: new.contact_policy,
+        poll_interval_secs: validate_poll_interval(new.poll_interval_secs)?,
+    })
+}
+
+fn parse_window(text: &str) -> Result<FetchWindow, AccountError> {
+    FetchWindow::parse(text).ok_or_else(|| {
+        AccountError::invalid(
+            "since",
+            "Choose how far back to fetch mail: 7d, 1m, 3m, 1y, all, or a date like 2026-01-31.",
+        )
+    })
+}
+
+/// Whether a remote folder is one the user asked for by name.
+fn folder_wanted(names: &[String], folder: &crate::imap::RemoteFolder) -> bool {
+    names.iter().any(|n| {
+        n == &folder.raw_name
+            || n.eq_ignore_ascii_case(&folder.display_name)
+            || (folder.role == Some(FolderRole::Inbox) && n.eq_ignore_ascii_case("inbox"))
     })
 }
 
@@ -322,7 +349,7 @@ impl AccountService {
         &self.store
     }
 
-    /// Validates, logs in for real, lists folders, then saves the account and its
+    /// Validates, logs in to IMAP and SMTP for real, then saves the account and its
     /// password together: if the keyring cannot keep the password, nothing is saved.
     pub async fn add(&self, new: NewAccount) -> Result<AccountRecord, AccountError> {
         let record = validate(&new)?;
@@ -333,41 +360,36 @@ impl AccountService {
             extra_ca_pem: record.ca_pem.clone(),
             pinned_sha256: record.pinned_sha256.clone(),
         };
-        if record.imap.security == Security::None {
-            tracing::warn!(host = %record.imap.host, "account uses IMAP without encryption, as the user asked");
+        if record.imap.security == Security::None || record.smtp.security == Security::None {
+            tracing::warn!(account = %record.email, "account uses a connection without encryption, as the user asked");
         }
-        let mut session =
-            imap::login(&record.imap, &record.username, &new.password, &trust).await?;
-        let folders = imap::list_folders(&mut session).await?;
-        let _ = session.logout().await;
+        let folders = verify::verify_login(
+            &record.email,
+            &record.imap,
+            &record.smtp,
+            &record.username,
+            &new.password,
+            &trust,
+        )
+        .await?;
 
         let mut tx = self.store.pool().begin().await.map_err(StoreError::from)?;
         let id = Store::insert_account(&mut tx, &record).await?;
-        let password = new.password.clone();
-        let saved =
-            tokio::task::spawn_blocking(move || secrets::save(id, SecretKind::Password, &password))
-                .await
-                .map_err(|e| SecretError::Refused(e.to_string()))?;
-        if let Err(e) = saved {
+        let password_ref = SecretRef::new(&self.store, id, SecretKind::Password);
+        if let Err(e) = secrets::save_async(password_ref.clone(), new.password.clone()).await {
             // Dropping the transaction rolls the account back: no account without its password.
             drop(tx);
             return Err(e.into());
         }
         if let Err(e) = tx.commit().await {
-            let _ = tokio::task::spawn_blocking(move || secrets::delete(id, SecretKind::Password))
-                .await;
+            let _ = secrets::delete_async(password_ref).await;
             return Err(StoreError::from(e).into());
         }
 
-        let wanted: Option<Vec<String>> = new.folders.clone();
+        let wanted = new.folders.clone();
         self.store
             .upsert_folders(id, &folders, |folder| match &wanted {
-                Some(names) => names.iter().any(|n| {
-                    n == &folder.raw_name
-                        || n.eq_ignore_ascii_case(&folder.display_name)
-                        || (folder.role == Some(FolderRole::Inbox)
-                            && n.eq_ignore_ascii_case("inbox"))
-                }),
+                Some(names) => folder_wanted(names, folder),
                 None => FolderRole::selected_by_default(folder.role),
             })
             .await?;
@@ -379,15 +401,131 @@ impl AccountService {
         Ok(self.store.accounts().await?)
     }
 
+    pub async fn folders(&self, id: i64) -> Result<Vec<FolderInfo>, AccountError> {
+        Ok(self
+            .store
+            .folders(id)
+            .await?
+            .into_iter()
+            .map(|f| FolderInfo {
+                depth: f.depth(),
+                id: f.id,
+                raw_name: f.raw_name,
+                display_name: f.display_name,
+                role: f.role,
+                selectable: f.selectable,
+                selected: f.selected,
+                message_count: f.message_count,
+                unread_count: f.unread_count,
+            })
+            .collect())
+    }
+
+    /// Saves new settings. When the servers, user name, password or trusted certificate
+    /// change, the login is tested first and nothing is saved if it fails.
+    pub async fn update(
+        &self,
+        id: i64,
+        update: AccountSettingsUpdate,
+    ) -> Result<AccountRecord, AccountError> {
+        let current = self.store.account(id).await?;
+        let imap = validate_server(
+            &update.imap,
+            "imapHost",
+            "imapPort",
+            "imapSecurity",
+            "incoming (IMAP)",
+            update.allow_plaintext
+                || current.imap.security == Security::None
+                    && update.imap.security == Security::None,
+        )?;
+        let smtp = validate_server(
+            &update.smtp,
+            "smtpHost",
+            "smtpPort",
+            "smtpSecurity",
+            "outgoing (SMTP)",
+            update.allow_plaintext
+                || current.smtp.security == Security::None
+                    && update.smtp.security == Security::None,
+        )?;
+        let username = update.username.trim().to_owned();
+        if username.is_empty() {
+            return Err(AccountError::invalid(
+                "username",
+                "Enter the user name for this mailbox (usually the full address).",
+            ));
+        }
+        if update.folders.is_empty() {
+            return Err(AccountError::invalid(
+                "folders",
+                "Choose at least one folder to sync.",
+            ));
+        }
+        let pins =
+            validate_pins(update.pinned_sha256.as_deref())?.or(current.pinned_sha256.clone());
+        let new_password = update.password.filter(|p| !p.is_empty());
+        let connection_changed = imap != current.imap
+            || smtp != current.smtp
+            || username != current.username
+            || pins != current.pinned_sha256
+            || new_password.is_some();
+        if connection_changed {
+            let password = match &new_password {
+                Some(p) => p.clone(),
+                None => {
+                    secrets::load_async(SecretRef::new(&self.store, id, SecretKind::Password))
+                        .await?
+                }
+            };
+            let trust = tls::TrustSettings {
+                extra_ca_pem: current.ca_pem.clone(),
+                pinned_sha256: pins.clone(),
+            };
+            verify::verify_login(&current.email, &imap, &smtp, &username, &password, &trust)
+                .await?;
+        }
+        let mailbox_name = update.mailbox_name.trim();
+        let settings = crate::store::AccountSettings {
+            sender_name: update.sender_name.trim().to_owned(),
+            mailbox_name: if mailbox_name.is_empty() {
+                current.email.clone()
+            } else {
+                mailbox_name.to_owned()
+            },
+            fetch_since: parse_window(&update.since)?,
+            keep_policy: update.keep_policy,
+            contact_policy: update.contact_policy,
+            poll_interval_secs: validate_poll_interval(update.poll_interval_secs)?,
+            imap,
+            smtp,
+            username,
+            pinned_sha256: pins,
+        };
+        if let Some(password) = new_password {
+            secrets::save_async(
+                SecretRef::new(&self.store, id, SecretKind::Password),
+                password,
+            )
+            .await?;
+        }
+        self.store.update_account_settings(id, &settings).await?;
+        self.store.select_folders(id, &update.folders).await?;
+        Ok(self.store.account(id).await?)
+    }
+
+    /// Clears a paused state so syncing resumes.
+    pub async fn reconnect(&self, id: i64) -> Result<AccountRecord, AccountError> {
+        self.store.resume_account(id).await?;
+        Ok(self.store.account(id).await?)
+    }
+
     /// Removes the account's password from the keyring and its data from the store.
     pub async fn remove(&self, id: i64) -> Result<(), AccountError> {
         self.store.account(id).await?;
-        tokio::task::spawn_blocking(move || {
-            secrets::delete(id, SecretKind::Password)?;
-            secrets::delete(id, SecretKind::RefreshToken)
-        })
-        .await
-        .map_err(|e| SecretError::Refused(e.to_string()))??;
+        for kind in [SecretKind::Password, SecretKind::RefreshToken] {
+            secrets::delete_async(SecretRef::new(&self.store, id, kind)).await?;
+        }
         self.store.delete_account(id).await?;
         tracing::info!(account = id, "account removed");
         Ok(())
@@ -420,6 +558,9 @@ mod tests {
             contact_policy: ContactPolicy::All,
             keep_policy: KeepPolicy::All,
             ca_pem: None,
+            poll_interval_secs: 300,
+            pinned_sha256: None,
+            allow_plaintext: false,
         }
     }
 
@@ -459,6 +600,15 @@ mod tests {
         let mut bad = sample();
         bad.since = "forever".into();
         assert_eq!(validate(&bad).unwrap_err().field(), Some("since"));
+        let mut bad = sample();
+        bad.poll_interval_secs = 5;
+        assert_eq!(
+            validate(&bad).unwrap_err().field(),
+            Some("pollIntervalSecs")
+        );
+        let mut bad = sample();
+        bad.pinned_sha256 = Some("zz".into());
+        assert_eq!(validate(&bad).unwrap_err().field(), Some("pinnedSha256"));
     }
 
     #[test]
@@ -471,8 +621,19 @@ mod tests {
     }
 
     #[test]
+    fn plaintext_needs_explicit_consent() {
+        let mut plain = sample();
+        plain.imap.security = Security::None;
+        let e = validate(&plain).unwrap_err();
+        assert_eq!(e.field(), Some("imapSecurity"));
+        assert_eq!(e.code(), "plaintext_refused");
+        plain.allow_plaintext = true;
+        assert!(validate(&plain).is_ok());
+    }
+
+    #[test]
     fn wrong_password_sentence_says_what_to_do() {
-        let e = AccountError::Imap(ImapError::AuthenticationFailed {
+        let e = AccountError::from(crate::imap::ImapError::AuthenticationFailed {
             server_says: "x".into(),
         });
         assert_eq!(e.field(), Some("password"));
@@ -493,6 +654,13 @@ pub struct AccountSummary {
     pub smtp: ServerSettings,
     pub username: String,
     pub since: String,
+    pub keep_policy: KeepPolicy,
+    pub contact_policy: ContactPolicy,
+    pub poll_interval_secs: i64,
+    /// Fingerprints of certificates the user trusted for this account (not secret).
+    pub pinned_sha256: Option<String>,
+    /// The account uses a connection without encryption, as the user allowed.
+    pub allow_plaintext: bool,
     pub state: &'static str,
     pub paused_reason: Option<String>,
     pub message_count: i64,
@@ -518,6 +686,11 @@ impl From<&AccountRecord> for AccountSummary {
             smtp: a.smtp.clone(),
             username: a.username.clone(),
             since: a.fetch_since.to_string(),
+            keep_policy: a.keep_policy,
+            contact_policy: a.contact_policy,
+            poll_interval_secs: a.poll_interval_secs,
+            pinned_sha256: a.pinned_sha256.clone(),
+            allow_plaintext: a.imap.security == Security::None || a.smtp.security == Security::None,
             state: if a.is_paused() { "paused" } else { "active" },
             paused_reason: a.paused_reason.clone(),
             message_count: a.message_count,

@@ -51,6 +51,22 @@ pub struct NewAccountRecord {
     pub fetch_since: FetchWindow,
     pub keep_policy: KeepPolicy,
     pub contact_policy: ContactPolicy,
+    pub poll_interval_secs: i64,
+}
+
+/// The settings a user can change after adding an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSettings {
+    pub sender_name: String,
+    pub mailbox_name: String,
+    pub fetch_since: FetchWindow,
+    pub keep_policy: KeepPolicy,
+    pub contact_policy: ContactPolicy,
+    pub poll_interval_secs: i64,
+    pub imap: ServerSettings,
+    pub smtp: ServerSettings,
+    pub username: String,
+    pub pinned_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +176,7 @@ impl Store {
         let result = sqlx::query(
             "INSERT INTO account (email, sender_name, mailbox_name, imap_host, imap_port, imap_security, \
              smtp_host, smtp_port, smtp_security, username, ca_pem, pinned_sha256, fetch_since, keep_policy, \
-             contact_policy, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             contact_policy, poll_interval_secs, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&new.email)
         .bind(&new.sender_name)
@@ -177,6 +193,7 @@ impl Store {
         .bind(new.fetch_since.to_string())
         .bind(new.keep_policy.as_str())
         .bind(new.contact_policy.as_str())
+        .bind(new.poll_interval_secs)
         .bind(now())
         .execute(&mut *tx)
         .await;
@@ -246,6 +263,56 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn update_account_settings(&self, id: i64, s: &AccountSettings) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE account SET sender_name = ?, mailbox_name = ?, fetch_since = ?, keep_policy = ?, \
+             contact_policy = ?, poll_interval_secs = ?, imap_host = ?, imap_port = ?, imap_security = ?, \
+             smtp_host = ?, smtp_port = ?, smtp_security = ?, username = ?, pinned_sha256 = ? WHERE id = ?",
+        )
+        .bind(&s.sender_name)
+        .bind(&s.mailbox_name)
+        .bind(s.fetch_since.to_string())
+        .bind(s.keep_policy.as_str())
+        .bind(s.contact_policy.as_str())
+        .bind(s.poll_interval_secs)
+        .bind(&s.imap.host)
+        .bind(s.imap.port as i64)
+        .bind(s.imap.security.as_str())
+        .bind(&s.smtp.host)
+        .bind(s.smtp.port as i64)
+        .bind(s.smtp.security.as_str())
+        .bind(&s.username)
+        .bind(&s.pinned_sha256)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchAccount(id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Takes a paused account back into service with a clean failure count.
+    pub async fn resume_account(&self, id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE account SET state = 'active', paused_reason = NULL, consecutive_failures = 0 WHERE id = ?",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stops syncing the account until the user reconnects it, with the reason shown.
+    pub async fn pause_account(&self, id: i64, reason: &str) -> Result<()> {
+        sqlx::query("UPDATE account SET state = 'paused', paused_reason = ? WHERE id = ?")
+            .bind(reason)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

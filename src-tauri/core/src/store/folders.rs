@@ -11,6 +11,7 @@ pub struct FolderRecord {
     pub account_id: i64,
     pub raw_name: String,
     pub display_name: String,
+    pub delimiter: Option<String>,
     pub role: Option<String>,
     pub selectable: bool,
     pub selected: bool,
@@ -23,6 +24,11 @@ pub struct FolderRecord {
 }
 
 impl FolderRecord {
+    /// How deep the folder sits in the server's hierarchy (0 for top level).
+    pub fn depth(&self) -> usize {
+        crate::imap::folder_depth(&self.raw_name, self.delimiter.as_deref())
+    }
+
     pub fn role(&self) -> Option<FolderRole> {
         self.role.as_deref().and_then(FolderRole::parse)
     }
@@ -39,7 +45,7 @@ impl FolderRecord {
 }
 
 const FOLDER_COLUMNS: &str =
-    "SELECT id, account_id, raw_name, display_name, role, selectable, selected, \
+    "SELECT id, account_id, raw_name, display_name, delimiter, role, selectable, selected, \
      uidvalidity, uidnext, highestmodseq, synced_uid_max, message_count, unread_count FROM folder";
 
 impl Store {
@@ -107,6 +113,24 @@ impl Store {
             .into_iter()
             .filter(|f| f.selected && f.selectable)
             .collect())
+    }
+
+    /// Selects exactly the folders named (raw names) for syncing.
+    pub async fn select_folders(&self, account_id: i64, raw_names: &[String]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE folder SET selected = 0 WHERE account_id = ?")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        for name in raw_names {
+            sqlx::query("UPDATE folder SET selected = 1 WHERE account_id = ? AND raw_name = ? AND selectable = 1")
+                .bind(account_id)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// UIDs of `folder` already stored under `uidvalidity`.

@@ -400,6 +400,7 @@ mod tests {
             fetch_since: FetchWindow::All,
             keep_policy: KeepPolicy::All,
             contact_policy: policy,
+            poll_interval_secs: 300,
         };
         let mut conn = store.pool().acquire().await.unwrap();
         let id = Store::insert_account(&mut conn, &record).await.unwrap();

@@ -13,7 +13,7 @@ use sqlx::{
     SqlitePool,
 };
 
-pub use accounts::{AccountRecord, KeepPolicy, NewAccountRecord};
+pub use accounts::{AccountRecord, AccountSettings, KeepPolicy, NewAccountRecord};
 pub use contacts::{ContactSummary, TimelineEntry};
 pub use folders::FolderRecord;
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
@@ -40,6 +40,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    instance_id: String,
 }
 
 pub(crate) fn now() -> i64 {
@@ -73,7 +74,32 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let instance_id = Self::ensure_instance_id(&pool, file).await?;
+        Ok(Store { pool, instance_id })
+    }
+
+    /// A random id made once per database; see the `store_meta` table.
+    async fn ensure_instance_id(pool: &SqlitePool, file: &Path) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut seed = Sha256::new();
+        seed.update(format!("{:?}", std::time::SystemTime::now()));
+        seed.update(std::process::id().to_le_bytes());
+        seed.update(file.to_string_lossy().as_bytes());
+        let fresh = hex::encode(&seed.finalize()[..12]);
+        sqlx::query("INSERT OR IGNORE INTO store_meta (key, value) VALUES ('instance_id', ?)")
+            .bind(&fresh)
+            .execute(pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'instance_id'")
+                .fetch_one(pool)
+                .await?,
+        )
+    }
+
+    /// This database's instance id (keys its keyring entries).
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
     }
 
     pub fn pool(&self) -> &SqlitePool {
