@@ -1,0 +1,480 @@
+//! `rapport-cli`: Rapport without a window, for scripting, servers and benchmarks.
+//! The same core as the desktop app, on the same data folder.
+
+use std::{
+    io::{BufRead, IsTerminal, Write},
+    path::PathBuf,
+    process::ExitCode,
+};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rapport_core::{
+    account::{AccountSummary, NewAccount},
+    crm::ContactPolicy,
+    discovery,
+    net::{Security, ServerSettings},
+    paths,
+    store::KeepPolicy,
+    sync::{self, SyncProgress},
+    AccountService, Store,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "rapport-cli",
+    version,
+    about = "Rapport mail-CRM on the command line"
+)]
+struct Cli {
+    /// Data folder (default: the app's data folder).
+    #[arg(long, global = true, env = "RAPPORT_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add, list or remove mailboxes.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Show the servers the setup wizard would propose for an address.
+    Discover { address: String },
+    /// Fetch new mail. With --once: one pass, then exit; otherwise keep syncing.
+    Sync {
+        /// Only this account (by address).
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        once: bool,
+    },
+    /// Contacts with their message counts.
+    Contacts,
+    /// A contact's messages, newest first.
+    Timeline { address: String },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Add a mailbox: tests the login for real, then saves it (password in the OS keyring).
+    Add(AddArgs),
+    /// List mailboxes.
+    List,
+    /// Remove a mailbox, its saved password and its local mail.
+    Remove { address: String },
+}
+
+#[derive(Args)]
+struct AddArgs {
+    #[arg(long)]
+    email: String,
+    /// Your name as recipients see it.
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    mailbox_name: Option<String>,
+    #[arg(long)]
+    imap_host: Option<String>,
+    #[arg(long)]
+    imap_port: Option<u16>,
+    #[arg(long, value_parser = parse_security)]
+    imap_security: Option<Security>,
+    #[arg(long)]
+    smtp_host: Option<String>,
+    #[arg(long)]
+    smtp_port: Option<u16>,
+    #[arg(long, value_parser = parse_security)]
+    smtp_security: Option<Security>,
+    /// Login name, if not the address.
+    #[arg(long)]
+    username: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+    /// How far back to fetch: 7d, 1m, 3m, 1y, all, or YYYY-MM-DD.
+    #[arg(long, default_value = "3m")]
+    since: String,
+    /// Folders to sync, comma separated (default: Inbox and Sent).
+    #[arg(long, value_delimiter = ',')]
+    folders: Option<Vec<String>>,
+    /// Which correspondents become contacts.
+    #[arg(long, default_value = "all", value_parser = ["none", "sent", "all"])]
+    contacts: String,
+    /// Which mail to keep.
+    #[arg(long, default_value = "all", value_parser = ["received", "sent", "all"])]
+    keep: String,
+    /// Trust the CA certificate(s) in this PEM file for this account's servers.
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    /// Trust the server certificate with this SHA-256 fingerprint (hex), as shown when
+    /// a certificate is refused.
+    #[arg(long, value_name = "SHA256")]
+    trust_fingerprint: Option<String>,
+    /// Check for new mail every this many seconds while `sync` keeps running.
+    #[arg(long, default_value_t = 300)]
+    poll_interval: i64,
+}
+
+fn parse_security(text: &str) -> std::result::Result<Security, String> {
+    Security::parse(text).ok_or_else(|| format!("'{text}' is not one of tls, starttls, none"))
+}
+
+fn default_port(security: Security, implicit: u16, starttls: u16) -> u16 {
+    match security {
+        Security::Tls => implicit,
+        Security::Starttls | Security::None => starttls,
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        if password.is_empty() {
+            bail!("standard input held no password; pipe it in, e.g. `printf %s \"$PASS\" | rapport-cli account add ... --password-stdin`");
+        }
+        return Ok(password);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no password given: use --password-stdin and pipe the password in (it is never accepted as an argument)");
+    }
+    rpassword::prompt_password("Password: ").context("reading the password")
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(data_dir) = paths::data_dir(cli.data_dir.clone()) else {
+        eprintln!("error: no data folder could be determined; pass --data-dir DIR");
+        return ExitCode::from(2);
+    };
+    let _log = rapport_core::logging::init(
+        &paths::log_dir(&data_dir),
+        "rapport-cli",
+        tracing::Level::WARN,
+    );
+    match run(cli, data_dir).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, data_dir: PathBuf) -> Result<()> {
+    let json = cli.json;
+    let command = match cli.command {
+        Command::Discover { address } => return discover_command(&address, json).await,
+        other => other,
+    };
+    let store = Store::open(&data_dir)
+        .await
+        .with_context(|| format!("opening the database in {}", data_dir.display()))?;
+    let accounts = AccountService::new(store.clone());
+    let result = match command {
+        Command::Account(AccountCommand::Add(args)) => add_account(&accounts, args, json).await,
+        Command::Account(AccountCommand::List) => {
+            let list: Vec<AccountSummary> = accounts
+                .list()
+                .await?
+                .iter()
+                .map(AccountSummary::from)
+                .collect();
+            print(json, &list, || {
+                if list.is_empty() {
+                    return "No accounts. Add one with `rapport-cli account add --email ADDR --password-stdin`.".into();
+                }
+                list.iter()
+                    .map(|a| {
+                        format!(
+                            "{}  {}  {} messages  last sync {}{}",
+                            a.email,
+                            a.imap.host,
+                            a.message_count,
+                            a.last_sync_at.as_deref().unwrap_or("never"),
+                            a.paused_reason
+                                .as_deref()
+                                .map(|r| format!("  PAUSED: {r}"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Command::Account(AccountCommand::Remove { address }) => {
+            let account = store.account_by_email(&address).await?;
+            accounts.remove(account.id).await?;
+            print(
+                json,
+                &serde_json::json!({ "removed": account.email }),
+                || {
+                    format!(
+                        "Removed {} with its local mail and saved password.",
+                        account.email
+                    )
+                },
+            )
+        }
+        Command::Sync { account, once } => sync_command(&store, account, once, json).await,
+        Command::Contacts => {
+            let contacts = store.contacts().await?;
+            print(json, &contacts, || {
+                contacts
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}  <{}>  {} messages",
+                            c.display_name, c.email, c.message_count
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Command::Timeline { address } => {
+            let entries = store.timeline(&address).await?;
+            print(json, &entries, || {
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {}  {}  {}",
+                            rapport_core::account::rfc3339(e.date).unwrap_or_default(),
+                            if e.direction == "out" { "→" } else { "←" },
+                            e.from_address,
+                            e.subject
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Command::Discover { address } => discover_command(&address, json).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn discover_command(address: &str, json: bool) -> Result<()> {
+    let found = discovery::discover(address, &discovery::DiscoveryNet::system())
+        .await
+        .with_context(|| format!("'{address}' is not an email address"))?;
+    print(json, &found, || {
+        format!(
+            "IMAP  {}:{} ({})\nSMTP  {}:{} ({})\nuser  {}\nfrom  {:?}{}",
+            found.imap.host,
+            found.imap.port,
+            found.imap.security.as_str(),
+            found.smtp.host,
+            found.smtp.port,
+            found.smtp.security.as_str(),
+            found.username,
+            found.source,
+            found
+                .provider
+                .as_deref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default()
+        )
+    })
+}
+
+async fn add_account(accounts: &AccountService, args: AddArgs, json: bool) -> Result<()> {
+    let suggestion = discovery::suggest(&args.email);
+    let explicit_plaintext =
+        args.imap_security == Some(Security::None) || args.smtp_security == Some(Security::None);
+    // Each server setting not given comes from the provider preset (or the imap./smtp.
+    // guess); a given security without a port gets that security's usual port.
+    let server = |host: Option<String>,
+                  port: Option<u16>,
+                  security: Option<Security>,
+                  suggested: Option<&ServerSettings>,
+                  ports: (u16, u16),
+                  flag: &str|
+     -> Result<ServerSettings> {
+        let host = host
+            .or_else(|| suggested.map(|s| s.host.clone()))
+            .with_context(|| {
+                format!("{flag} is needed: the address has no domain to guess from")
+            })?;
+        let security = security
+            .or_else(|| suggested.map(|s| s.security))
+            .unwrap_or(Security::Tls);
+        let port = port.unwrap_or_else(|| match suggested {
+            Some(s) if s.security == security => s.port,
+            _ => default_port(security, ports.0, ports.1),
+        });
+        Ok(ServerSettings {
+            host,
+            port,
+            security,
+        })
+    };
+    let imap = server(
+        args.imap_host,
+        args.imap_port,
+        args.imap_security,
+        suggestion.as_ref().map(|s| &s.imap),
+        (993, 143),
+        "--imap-host",
+    )?;
+    let smtp = server(
+        args.smtp_host,
+        args.smtp_port,
+        args.smtp_security,
+        suggestion.as_ref().map(|s| &s.smtp),
+        (465, 587),
+        "--smtp-host",
+    )?;
+    let username = args
+        .username
+        .or_else(|| suggestion.as_ref().map(|s| s.username.clone()));
+    let ca_pem = match &args.ca_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the CA file {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let password = read_password(args.password_stdin)?;
+    let new = NewAccount {
+        email: args.email,
+        sender_name: args.name.unwrap_or_default(),
+        mailbox_name: args.mailbox_name,
+        username,
+        password,
+        imap,
+        smtp,
+        since: args.since,
+        folders: args.folders,
+        contact_policy: ContactPolicy::parse(&args.contacts).unwrap_or(ContactPolicy::All),
+        keep_policy: KeepPolicy::parse(&args.keep).unwrap_or(KeepPolicy::All),
+        poll_interval_secs: args.poll_interval,
+        ca_pem,
+        pinned_sha256: args.trust_fingerprint,
+        // Asking for `--imap-security none` or `--smtp-security none` by name is the consent.
+        allow_plaintext: explicit_plaintext,
+    };
+    let record = accounts.add(new).await.map_err(|e| match e.field() {
+        Some(field) => anyhow::anyhow!("{e} (field: {})", cli_flag(field)),
+        None => anyhow::anyhow!("{e}"),
+    })?;
+    let summary = AccountSummary::from(&record);
+    print(json, &summary, || {
+        format!(
+            "Added {} ({} folders to sync). Run `rapport-cli sync --once` to fetch mail.",
+            summary.email, summary.folder_count
+        )
+    })
+}
+
+/// The command-line option that corresponds to a form field named in an error.
+fn cli_flag(field: &str) -> &'static str {
+    match field {
+        "email" => "--email",
+        "password" => "the password",
+        "imapHost" => "--imap-host",
+        "imapPort" => "--imap-port",
+        "imapSecurity" => "--imap-security",
+        "smtpHost" => "--smtp-host",
+        "smtpPort" => "--smtp-port",
+        "smtpSecurity" => "--smtp-security",
+        "since" => "--since",
+        "caFile" => "--ca-file",
+        "pinnedSha256" => "--trust-fingerprint",
+        "pollIntervalSecs" => "--poll-interval",
+        _ => "input",
+    }
+}
+
+async fn sync_command(store: &Store, only: Option<String>, once: bool, json: bool) -> Result<()> {
+    let ids: Vec<i64> = match &only {
+        Some(address) => vec![store.account_by_email(address).await?.id],
+        None => store.accounts().await?.iter().map(|a| a.id).collect(),
+    };
+    if ids.is_empty() {
+        bail!("no accounts to sync; add one with `rapport-cli account add`");
+    }
+    let show_progress = !json && std::io::stderr().is_terminal();
+    let report = move |event: SyncProgress| {
+        if let (
+            true,
+            SyncProgress::Folder {
+                folder,
+                done,
+                total,
+                ..
+            },
+        ) = (show_progress, &event)
+        {
+            eprint!("\r{folder}: {done}/{total}   ");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    loop {
+        let mut results = Vec::new();
+        let mut failures = 0;
+        for id in &ids {
+            let email = store.account(*id).await?.email;
+            match sync::sync_account_once(store, *id, &report).await {
+                Ok(outcome) => {
+                    if show_progress {
+                        eprintln!();
+                    }
+                    results.push(serde_json::json!({
+                        "account": email, "newMessages": outcome.new_messages, "messageCount": outcome.message_count
+                    }));
+                    if !json {
+                        println!(
+                            "{email}: {} new, {} in total",
+                            outcome.new_messages, outcome.message_count
+                        );
+                    }
+                }
+                Err(e) => {
+                    failures += 1;
+                    results.push(serde_json::json!({ "account": email, "error": e.to_string() }));
+                    if !json {
+                        eprintln!("{email}: sync failed: {e}");
+                    }
+                }
+            }
+        }
+        if json {
+            println!("{}", serde_json::to_string_pretty(&results)?);
+        }
+        if once {
+            if failures > 0 {
+                bail!("{failures} of {} accounts failed to sync", ids.len());
+            }
+            return Ok(());
+        }
+        let interval = store.account(ids[0]).await?.poll_interval_secs.max(30) as u64;
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        let text = human();
+        if !text.is_empty() {
+            println!("{text}");
+        }
+    }
+    Ok(())
+}
