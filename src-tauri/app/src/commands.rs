@@ -1,7 +1,11 @@
 //! Tauri commands: each one adapts IPC arguments to a core call and back.
 
 use rapport_core::{
-    account::{AccountSummary, NewAccount},
+    account::{
+        self, AccountSettingsUpdate, AccountSummary, ConnectionReport, ConnectionRequest,
+        FolderInfo, NewAccount,
+    },
+    discovery::{self, DiscoveredSettings, DiscoveryNet},
     sync::{self, SyncOutcome, SyncProgress},
 };
 use tauri::{ipc::Channel, State};
@@ -17,11 +21,56 @@ pub async fn list_accounts(
 }
 
 #[tauri::command]
+pub async fn discover_settings(email: String) -> Result<DiscoveredSettings, CommandError> {
+    discovery::discover(&email, &DiscoveryNet::system())
+        .await
+        .ok_or_else(|| {
+            account::AccountError::invalid(
+                "email",
+                "Enter a full email address, like name@example.com.",
+            )
+            .into()
+        })
+}
+
+#[tauri::command]
+pub async fn test_connection(request: ConnectionRequest) -> Result<ConnectionReport, CommandError> {
+    Ok(account::test_connection(&request).await?)
+}
+
+#[tauri::command]
 pub async fn add_account(
     state: State<'_, AppState>,
     account: NewAccount,
 ) -> Result<AccountSummary, CommandError> {
     let record = state.accounts.add(account).await?;
+    Ok(AccountSummary::from(&record))
+}
+
+#[tauri::command]
+pub async fn list_folders(
+    state: State<'_, AppState>,
+    account_id: i64,
+) -> Result<Vec<FolderInfo>, CommandError> {
+    Ok(state.accounts.folders(account_id).await?)
+}
+
+#[tauri::command]
+pub async fn update_account(
+    state: State<'_, AppState>,
+    account_id: i64,
+    update: AccountSettingsUpdate,
+) -> Result<AccountSummary, CommandError> {
+    let record = state.accounts.update(account_id, update).await?;
+    Ok(AccountSummary::from(&record))
+}
+
+#[tauri::command]
+pub async fn reconnect_account(
+    state: State<'_, AppState>,
+    account_id: i64,
+) -> Result<AccountSummary, CommandError> {
+    let record = state.accounts.reconnect(account_id).await?;
     Ok(AccountSummary::from(&record))
 }
 

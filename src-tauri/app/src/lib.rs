@@ -66,13 +66,19 @@ pub fn run() {
     };
 
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             app.manage(state);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
+            commands::discover_settings,
+            commands::test_connection,
             commands::add_account,
+            commands::list_folders,
+            commands::update_account,
+            commands::reconnect_account,
             commands::remove_account,
             commands::sync_account,
         ])
