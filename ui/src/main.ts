@@ -4,6 +4,7 @@ import "./lib/styles/tokens.css";
 import "./lib/styles/base.css";
 import "./lib/styles/controls.css";
 import "./lib/styles/dialog.css";
+import "./lib/styles/forms.css";
 import App from "./App.svelte";
 
 const target = document.getElementById("app");

@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as api from "../lib/api";
 import type { SyncOutcome, SyncProgress } from "../lib/types";
-import { accountSummary, deferred } from "../test/fixtures";
+import { accountSummary, connectionReport, deferred, discoveredSettings } from "../test/fixtures";
 import AccountsScreen from "./AccountsScreen.svelte";
 
 vi.mock("../lib/api", () => ({
@@ -11,12 +11,23 @@ vi.mock("../lib/api", () => ({
   addAccount: vi.fn(),
   removeAccount: vi.fn(),
   syncAccount: vi.fn(),
+  discoverSettings: vi.fn(),
+  testConnection: vi.fn(),
+  listFolders: vi.fn(),
+  updateAccount: vi.fn(),
+  reconnectAccount: vi.fn(),
+  openExternal: vi.fn(),
 }));
 
 const listAccounts = vi.mocked(api.listAccounts);
 const addAccount = vi.mocked(api.addAccount);
 const removeAccount = vi.mocked(api.removeAccount);
 const syncAccount = vi.mocked(api.syncAccount);
+const discoverSettings = vi.mocked(api.discoverSettings);
+const testConnection = vi.mocked(api.testConnection);
+const listFolders = vi.mocked(api.listFolders);
+const updateAccount = vi.mocked(api.updateAccount);
+const reconnectAccount = vi.mocked(api.reconnectAccount);
 
 /** Holds sync_account open and hands its progress callback to the test. */
 function holdSync() {
@@ -44,7 +55,7 @@ describe("AccountsScreen", () => {
     expect(screen.getAllByTestId("add-mailbox")).toHaveLength(1);
   });
 
-  it("opens the form in a dialog from the empty state", async () => {
+  it("opens the wizard from the empty state", async () => {
     listAccounts.mockResolvedValue([]);
     const user = userEvent.setup();
     render(AccountsScreen);
@@ -52,8 +63,9 @@ describe("AccountsScreen", () => {
     await user.click(await screen.findByTestId("add-mailbox"));
 
     const dialog = await screen.findByRole("dialog");
-    expect(within(dialog).getByTestId("account-form")).toBeInTheDocument();
+    expect(dialog).toHaveAttribute("data-testid", "wizard");
     expect(dialog).toHaveAccessibleName("Add a mailbox");
+    expect(within(dialog).getByTestId("wizard-step")).toHaveAttribute("data-step", "address");
   });
 
   it("lists accounts with pluralised counts and their last sync", async () => {
@@ -140,8 +152,10 @@ describe("AccountsScreen", () => {
     expect(within(row).getByTestId("account-error")).toHaveTextContent("The server could not be reached.");
   });
 
-  it("adds an account, closes the form and starts its first sync", async () => {
+  it("adds an account through the wizard, closes it and starts its first sync", async () => {
     listAccounts.mockResolvedValue([]);
+    discoverSettings.mockResolvedValue(discoveredSettings());
+    testConnection.mockResolvedValue(connectionReport());
     addAccount.mockResolvedValue(accountSummary({ id: 3 }));
     holdSync();
     const user = userEvent.setup();
@@ -149,15 +163,67 @@ describe("AccountsScreen", () => {
 
     await user.click(await screen.findByTestId("add-mailbox"));
     await user.type(await screen.findByTestId("field-email"), "alice@example.org");
-    await user.type(screen.getByTestId("field-name"), "Alice Example");
-    await user.type(screen.getByTestId("field-password"), "hunter2");
-    await user.click(screen.getByTestId("submit-account"));
+    await user.type(screen.getByTestId("field-name"), "Alice Example{Enter}");
+    await user.type(await screen.findByTestId("field-password"), "hunter2{Enter}");
+    await vi.waitFor(() => expect(screen.getByTestId("wizard-next")).toBeEnabled());
+    await user.click(screen.getByTestId("wizard-next"));
+    await screen.findByTestId("folder-list");
+    await user.click(screen.getByTestId("wizard-next"));
 
     const row = await screen.findByTestId("account-row");
     expect(addAccount).toHaveBeenCalledWith(expect.objectContaining({ email: "alice@example.org", since: "3m" }));
     expect(syncAccount).toHaveBeenCalledWith(3, expect.any(Function));
     expect(within(row).getByTestId("sync-progress")).toBeInTheDocument();
-    await vi.waitFor(() => expect(screen.queryByTestId("account-form")).not.toBeInTheDocument());
+    await vi.waitFor(() => expect(screen.queryByTestId("wizard")).not.toBeInTheDocument());
+  });
+
+  it("reconnects a paused account and syncs it", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 4, state: "paused", pausedReason: "the password was refused" })]);
+    reconnectAccount.mockResolvedValue(accountSummary({ id: 4 }));
+    holdSync();
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    const row = await screen.findByTestId("account-row");
+    expect(within(row).queryByTestId("sync-now")).not.toBeInTheDocument();
+    await user.click(within(row).getByTestId("reconnect-account"));
+
+    expect(reconnectAccount).toHaveBeenCalledWith(4);
+    await vi.waitFor(() => expect(syncAccount).toHaveBeenCalledWith(4, expect.any(Function)));
+    expect(row).toHaveAttribute("data-state", "syncing");
+  });
+
+  it("shows a refused reconnect on the row", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 4, state: "paused", pausedReason: "the password was refused" })]);
+    reconnectAccount.mockRejectedValue({ code: "auth_failed", message: "Still refused.", field: "password" });
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("reconnect-account"));
+
+    expect(await screen.findByTestId("account-error")).toHaveTextContent("Still refused.");
+    expect(syncAccount).not.toHaveBeenCalled();
+  });
+
+  it("opens an account's settings from Edit and saves them", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 6, mailboxName: "Work" })]);
+    listFolders.mockResolvedValue([]);
+    updateAccount.mockResolvedValue(accountSummary({ id: 6, mailboxName: "Sales" }));
+    holdSync();
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("edit-account"));
+    const dialog = await screen.findByRole("dialog");
+    expect(dialog).toHaveAccessibleName("Work settings");
+    await user.clear(within(dialog).getByTestId("field-mailbox-name"));
+    await user.type(within(dialog).getByTestId("field-mailbox-name"), "Sales");
+    await user.click(within(dialog).getByTestId("settings-save"));
+
+    expect(updateAccount).toHaveBeenCalledWith(6, expect.objectContaining({ mailboxName: "Sales", password: null }));
+    await vi.waitFor(() => expect(screen.queryByTestId("account-settings")).not.toBeInTheDocument());
+    expect(screen.getByTestId("account-row")).toHaveTextContent("Sales");
+    expect(syncAccount).toHaveBeenCalledWith(6, expect.any(Function));
   });
 
   it("removes an account after confirmation", async () => {

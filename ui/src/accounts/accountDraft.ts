@@ -1,31 +1,54 @@
-// The add-mailbox form's rules, kept apart from the markup so they can be tested alone.
+// The rules of the account fields that the connect wizard and the account settings
+// share, kept apart from the markup so they can be tested alone.
 import { t } from "../lib/i18n";
-import type { FetchPeriod, NewAccount, Security } from "../lib/types";
+import type {
+  AccountSummary,
+  ContactPolicy,
+  FetchPeriod,
+  FetchSince,
+  KeepPolicy,
+  Security,
+  ServerSettings,
+} from "../lib/types";
 
-export interface AccountDraft {
-  email: string;
-  senderName: string;
-  password: string;
-  mailboxName: string;
-  username: string;
-  imapHost: string;
-  imapPort: string;
-  imapSecurity: Security;
-  smtpHost: string;
-  smtpPort: string;
-  smtpSecurity: Security;
-  since: FetchPeriod;
-}
-
-export type DraftField = keyof AccountDraft;
-export type DraftErrors = Partial<Record<DraftField, string>>;
 export type Protocol = "imap" | "smtp";
 
-/** Fields in the order they appear, so the first invalid one can take the focus. */
-export const fieldOrder: readonly DraftField[] = [
+/** Every field a form about an account shows, by the name CommandError.field uses. */
+export type AccountField =
+  | "email"
+  | "senderName"
+  | "mailboxName"
+  | "password"
+  | "username"
+  | "imapHost"
+  | "imapPort"
+  | "imapSecurity"
+  | "smtpHost"
+  | "smtpPort"
+  | "smtpSecurity"
+  | "allowPlaintext"
+  | "since"
+  | "folders"
+  | "pollIntervalSecs";
+
+export type FieldErrors = Partial<Record<AccountField, string>>;
+
+/** The fields behind "Edit servers". */
+export const serverFields: ReadonlySet<AccountField> = new Set<AccountField>([
+  "imapHost",
+  "imapPort",
+  "imapSecurity",
+  "smtpHost",
+  "smtpPort",
+  "smtpSecurity",
+  "username",
+  "allowPlaintext",
+]);
+
+/** Fields in the order forms show them, so the first invalid one can take the focus. */
+export const fieldOrder: readonly AccountField[] = [
   "email",
   "senderName",
-  "mailboxName",
   "password",
   "imapHost",
   "imapPort",
@@ -34,10 +57,73 @@ export const fieldOrder: readonly DraftField[] = [
   "smtpPort",
   "smtpSecurity",
   "username",
+  "allowPlaintext",
+  "mailboxName",
   "since",
+  "folders",
+  "pollIntervalSecs",
 ];
 
-export const fetchPeriods: readonly FetchPeriod[] = ["7d", "1m", "3m", "1y", "all"];
+export function firstInvalidField(errors: FieldErrors): AccountField | null {
+  return fieldOrder.find((field) => errors[field] !== undefined) ?? null;
+}
+
+function withoutEmpty(errors: FieldErrors): FieldErrors {
+  for (const field of Object.keys(errors) as AccountField[]) {
+    if (errors[field] === undefined) delete errors[field];
+  }
+  return errors;
+}
+
+// ---- Address, name, password ------------------------------------------------------
+
+/** The domain of an address as typed so far ("alice@Example.org" gives "example.org"). */
+export function domainOf(email: string): string | null {
+  const at = email.lastIndexOf("@");
+  if (at < 0) return null;
+  const domain = email.slice(at + 1).trim().toLowerCase();
+  return domain === "" ? null : domain;
+}
+
+const addressPattern = /^[^\s@]+@([^\s@.]+)(\.[^\s@.]+)*$/;
+const hostPattern = /^[^\s/:@]+$/;
+
+function isAddress(value: string): boolean {
+  const match = addressPattern.exec(value);
+  if (!match) return false;
+  // A bare "name@host" is fine only for a local test server.
+  return value.slice(value.lastIndexOf("@") + 1).includes(".") || match[1] === "localhost";
+}
+
+export function emailError(email: string): string | undefined {
+  const value = email.trim();
+  if (value === "") return t("accountForm.error.emailRequired");
+  if (!isAddress(value)) return t("accountForm.error.emailInvalid");
+  return undefined;
+}
+
+export function senderNameError(name: string): string | undefined {
+  return name.trim() === "" ? t("accountForm.error.nameRequired") : undefined;
+}
+
+export function passwordError(password: string): string | undefined {
+  return password === "" ? t("accountForm.error.passwordRequired") : undefined;
+}
+
+// ---- Servers ------------------------------------------------------------------------
+
+/** The server fields as typed: ports stay strings until they are checked. */
+export interface ServerDraft {
+  imapHost: string;
+  imapPort: string;
+  imapSecurity: Security;
+  smtpHost: string;
+  smtpPort: string;
+  smtpSecurity: Security;
+  username: string;
+  /** The user ticked "I understand, allow unencrypted". */
+  allowPlaintext: boolean;
+}
 
 const defaultPorts: Record<Protocol, Record<Security, number>> = {
   imap: { tls: 993, starttls: 143, none: 143 },
@@ -65,45 +151,36 @@ export function portAfterSecurityChange(
   return port;
 }
 
-export function emptyDraft(): AccountDraft {
+export function serverDraftOf(
+  imap: ServerSettings,
+  smtp: ServerSettings,
+  username: string,
+  allowPlaintext = false,
+): ServerDraft {
   return {
-    email: "",
-    senderName: "",
-    password: "",
-    mailboxName: "",
-    username: "",
-    imapHost: "",
-    imapPort: String(defaultPort("imap", "tls")),
-    imapSecurity: "tls",
-    smtpHost: "",
-    smtpPort: String(defaultPort("smtp", "tls")),
-    smtpSecurity: "tls",
-    since: "3m",
+    imapHost: imap.host,
+    imapPort: String(imap.port),
+    imapSecurity: imap.security,
+    smtpHost: smtp.host,
+    smtpPort: String(smtp.port),
+    smtpSecurity: smtp.security,
+    username,
+    allowPlaintext,
   };
 }
 
-/** The domain of an address as typed so far ("alice@Example.org" gives "example.org"). */
-export function domainOf(email: string): string | null {
-  const at = email.lastIndexOf("@");
-  if (at < 0) return null;
-  const domain = email.slice(at + 1).trim().toLowerCase();
-  return domain === "" ? null : domain;
+/** A first guess from the address alone, for when discovery cannot answer. */
+export function guessedServers(email: string): ServerDraft {
+  const domain = domainOf(email) ?? "";
+  return serverDraftOf(
+    { host: domain ? `imap.${domain}` : "", port: defaultPort("imap", "tls"), security: "tls" },
+    { host: domain ? `smtp.${domain}` : "", port: defaultPort("smtp", "tls"), security: "tls" },
+    email.trim(),
+  );
 }
 
-/** A first guess at the server names; a later wizard replaces this with real discovery. */
-export function guessHost(protocol: Protocol, email: string): string {
-  const domain = domainOf(email);
-  return domain ? `${protocol}.${domain}` : "";
-}
-
-const addressPattern = /^[^\s@]+@([^\s@.]+)(\.[^\s@.]+)*$/;
-const hostPattern = /^[^\s/:@]+$/;
-
-function isAddress(value: string): boolean {
-  const match = addressPattern.exec(value);
-  if (!match) return false;
-  // A bare "name@host" is fine only for a local test server.
-  return value.slice(value.lastIndexOf("@") + 1).includes(".") || match[1] === "localhost";
+export function usesPlaintext(draft: ServerDraft): boolean {
+  return draft.imapSecurity === "none" || draft.smtpSecurity === "none";
 }
 
 function portError(value: string): string | undefined {
@@ -119,46 +196,129 @@ function hostError(value: string): string | undefined {
   return undefined;
 }
 
-export function validateDraft(draft: AccountDraft): DraftErrors {
-  const errors: DraftErrors = {};
-  const email = draft.email.trim();
-  if (email === "") errors.email = t("accountForm.error.emailRequired");
-  else if (!isAddress(email)) errors.email = t("accountForm.error.emailInvalid");
-  if (draft.senderName.trim() === "") errors.senderName = t("accountForm.error.nameRequired");
-  if (draft.password === "") errors.password = t("accountForm.error.passwordRequired");
-  errors.imapHost = hostError(draft.imapHost);
-  errors.imapPort = portError(draft.imapPort);
-  errors.smtpHost = hostError(draft.smtpHost);
-  errors.smtpPort = portError(draft.smtpPort);
-  for (const field of Object.keys(errors) as DraftField[]) {
-    if (errors[field] === undefined) delete errors[field];
-  }
-  return errors;
+export function validateServers(draft: ServerDraft): FieldErrors {
+  return withoutEmpty({
+    imapHost: hostError(draft.imapHost),
+    imapPort: portError(draft.imapPort),
+    smtpHost: hostError(draft.smtpHost),
+    smtpPort: portError(draft.smtpPort),
+    allowPlaintext:
+      usesPlaintext(draft) && !draft.allowPlaintext ? t("accountForm.error.plaintextNotAllowed") : undefined,
+  });
 }
 
-export function firstInvalidField(errors: DraftErrors): DraftField | null {
-  return fieldOrder.find((field) => errors[field] !== undefined) ?? null;
+export interface ServerChoice {
+  imap: ServerSettings;
+  smtp: ServerSettings;
+  username: string;
+  /** True only when a server is unencrypted and the user allowed it. */
+  allowPlaintext: boolean;
 }
 
-function optional(value: string): string | null {
-  const trimmed = value.trim();
-  return trimmed === "" ? null : trimmed;
-}
-
-export function toNewAccount(draft: AccountDraft): NewAccount {
+/** The servers to use; an empty username means the address, as most servers expect. */
+export function serverChoiceOf(draft: ServerDraft, email: string): ServerChoice {
   return {
-    email: draft.email.trim(),
-    senderName: draft.senderName.trim(),
-    mailboxName: optional(draft.mailboxName),
-    username: optional(draft.username),
-    password: draft.password,
-    imap: { host: draft.imapHost.trim(), port: Number(draft.imapPort), security: draft.imapSecurity },
-    smtp: { host: draft.smtpHost.trim(), port: Number(draft.smtpPort), security: draft.smtpSecurity },
-    since: draft.since,
+    imap: { host: draft.imapHost.trim(), port: Number(draft.imapPort.trim()), security: draft.imapSecurity },
+    smtp: { host: draft.smtpHost.trim(), port: Number(draft.smtpPort.trim()), security: draft.smtpSecurity },
+    username: draft.username.trim() || email.trim(),
+    allowPlaintext: usesPlaintext(draft) && draft.allowPlaintext,
   };
 }
 
-const serverFieldNames: Record<string, DraftField> = {
+// ---- What to sync -------------------------------------------------------------------
+
+export const fetchPeriods: readonly FetchPeriod[] = ["7d", "1m", "3m", "1y", "all"];
+export type PeriodChoice = FetchPeriod | "date";
+
+export const keepPolicies: readonly KeepPolicy[] = ["received", "sent", "all"];
+export const contactPolicies: readonly ContactPolicy[] = ["none", "sent", "all"];
+export const pollIntervalMinutes: readonly number[] = [2, 5, 15, 30, 60];
+
+export interface OptionsDraft {
+  senderName: string;
+  mailboxName: string;
+  period: PeriodChoice;
+  /** YYYY-MM-DD, used when period is "date". */
+  sinceDate: string;
+  /** rawNames of the selected folders. */
+  folders: string[];
+  keepPolicy: KeepPolicy;
+  contactPolicy: ContactPolicy;
+  pollIntervalSecs: number;
+}
+
+export function defaultOptions(): OptionsDraft {
+  return {
+    senderName: "",
+    mailboxName: "",
+    period: "3m",
+    sinceDate: "",
+    folders: [],
+    keepPolicy: "all",
+    contactPolicy: "all",
+    pollIntervalSecs: 5 * 60,
+  };
+}
+
+const datePattern = /^(\d{4})-(\d{2})-(\d{2})/;
+
+/** Reads a saved fetch window back into the period chips. */
+export function periodOf(since: string): Pick<OptionsDraft, "period" | "sinceDate"> {
+  if ((fetchPeriods as readonly string[]).includes(since)) return { period: since as FetchPeriod, sinceDate: "" };
+  const date = datePattern.exec(since);
+  if (date) return { period: "date", sinceDate: date[0] };
+  return { period: "all", sinceDate: "" };
+}
+
+export function sinceOf(options: OptionsDraft): FetchSince {
+  return options.period === "date" ? options.sinceDate : options.period;
+}
+
+/** The options of a saved account, with the folders it syncs now. */
+export function optionsOfAccount(account: AccountSummary, selectedFolders: string[]): OptionsDraft {
+  return {
+    senderName: account.senderName,
+    mailboxName: account.mailboxName,
+    ...periodOf(account.since),
+    folders: selectedFolders,
+    keepPolicy: account.keepPolicy,
+    contactPolicy: account.contactPolicy,
+    pollIntervalSecs: account.pollIntervalSecs,
+  };
+}
+
+/** Today as YYYY-MM-DD in local time, what a date input holds. */
+export function localDate(now: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+function sinceDateError(value: string, today: string): string | undefined {
+  const match = datePattern.exec(value);
+  if (!match || value.length !== 10) return t("accountForm.error.dateRequired");
+  const [, year, month, day] = match.map(Number) as [number, number, number, number];
+  const date = new Date(year, month - 1, day);
+  if (date.getFullYear() !== year || date.getMonth() !== month - 1 || date.getDate() !== day) {
+    return t("accountForm.error.dateRequired");
+  }
+  if (value > today) return t("accountForm.error.dateInFuture");
+  return undefined;
+}
+
+export function validateOptions(
+  options: OptionsDraft,
+  { folderChoice, now = new Date() }: { folderChoice: boolean; now?: Date },
+): FieldErrors {
+  return withoutEmpty({
+    senderName: senderNameError(options.senderName),
+    since: options.period === "date" ? sinceDateError(options.sinceDate, localDate(now)) : undefined,
+    folders: folderChoice && options.folders.length === 0 ? t("accountForm.error.foldersRequired") : undefined,
+  });
+}
+
+// ---- Errors from the Rust side ------------------------------------------------------
+
+const serverFieldNames: Record<string, AccountField> = {
   email: "email",
   address: "email",
   sendername: "senderName",
@@ -174,14 +334,18 @@ const serverFieldNames: Record<string, DraftField> = {
   smtphost: "smtpHost",
   smtpport: "smtpPort",
   smtpsecurity: "smtpSecurity",
+  allowplaintext: "allowPlaintext",
   since: "since",
+  folders: "folders",
+  pollintervalsecs: "pollIntervalSecs",
+  pollinterval: "pollIntervalSecs",
 };
 
 /**
  * The form field a CommandError.field names. The Rust side may say "password",
  * "imap.host", "imapHost" or just "imap"; anything unknown goes to the top of the form.
  */
-export function fieldForServerError(field: string | null): DraftField | null {
+export function fieldForServerError(field: string | null): AccountField | null {
   if (field === null) return null;
   return serverFieldNames[field.toLowerCase().replace(/[^a-z]/g, "")] ?? null;
 }

@@ -3,7 +3,7 @@
 // Rust side stays the one source of truth.
 import * as api from "../lib/api";
 import { toCommandError } from "../lib/errors";
-import type { AccountSummary, NewAccount, SyncProgress } from "../lib/types";
+import type { AccountSettingsUpdate, AccountSummary, NewAccount, SyncProgress } from "../lib/types";
 
 /** A sync in progress; `folder` is null until the first folder event. */
 export interface SyncActivity {
@@ -35,9 +35,29 @@ export class AccountsStore {
   /** Adds the account (the Rust side checks the connection first), then syncs it. */
   async add(account: NewAccount): Promise<AccountSummary> {
     const added = await api.addAccount(account);
-    this.accounts = [...this.accounts.filter((a) => a.id !== added.id), added];
+    this.replace(added);
     void this.sync(added.id);
     return added;
+  }
+
+  /** Saves changed settings (the Rust side re-tests a changed login), then syncs with them. */
+  async update(accountId: number, update: AccountSettingsUpdate): Promise<AccountSummary> {
+    const saved = await api.updateAccount(accountId, update);
+    this.replace(saved);
+    void this.sync(accountId);
+    return saved;
+  }
+
+  /** Lifts the pause of an account and syncs it; a failure shows on its row. */
+  async reconnect(accountId: number): Promise<void> {
+    delete this.syncErrors[accountId];
+    try {
+      this.replace(await api.reconnectAccount(accountId));
+    } catch (reason) {
+      this.syncErrors[accountId] = toCommandError(reason).message;
+      return;
+    }
+    await this.sync(accountId);
   }
 
   async remove(accountId: number): Promise<void> {
@@ -81,6 +101,12 @@ export class AccountsStore {
         this.syncErrors[id] = event.message;
         break;
     }
+  }
+
+  private replace(account: AccountSummary): void {
+    const index = this.accounts.findIndex((a) => a.id === account.id);
+    if (index < 0) this.accounts = [...this.accounts, account];
+    else this.accounts[index] = account;
   }
 
   private patch(accountId: number, changes: Partial<AccountSummary>): void {

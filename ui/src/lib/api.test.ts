@@ -1,6 +1,17 @@
 import { invoke } from "@tauri-apps/api/core";
+import { openUrl } from "@tauri-apps/plugin-opener";
 import { describe, expect, it, vi } from "vitest";
-import { addAccount, listAccounts, removeAccount } from "./api";
+import {
+  addAccount,
+  discoverSettings,
+  listAccounts,
+  listFolders,
+  openExternal,
+  reconnectAccount,
+  removeAccount,
+  testConnection,
+  updateAccount,
+} from "./api";
 import { CommandFailure } from "./errors";
 
 vi.mock("@tauri-apps/api/core", () => ({
@@ -10,6 +21,8 @@ vi.mock("@tauri-apps/api/core", () => ({
   },
 }));
 
+vi.mock("@tauri-apps/plugin-opener", () => ({ openUrl: vi.fn() }));
+
 const mockedInvoke = vi.mocked(invoke);
 
 describe("api", () => {
@@ -17,6 +30,28 @@ describe("api", () => {
     mockedInvoke.mockResolvedValue(undefined);
     await removeAccount(4);
     expect(mockedInvoke).toHaveBeenCalledWith("remove_account", { accountId: 4 });
+  });
+
+  it("names the wizard's and settings' commands and arguments as the Rust side does", async () => {
+    mockedInvoke.mockResolvedValue(undefined);
+    await discoverSettings("alice@example.org");
+    expect(mockedInvoke).toHaveBeenLastCalledWith("discover_settings", { email: "alice@example.org" });
+    await testConnection({} as never);
+    expect(mockedInvoke).toHaveBeenLastCalledWith("test_connection", { request: {} });
+    await updateAccount(2, {} as never);
+    expect(mockedInvoke).toHaveBeenLastCalledWith("update_account", { accountId: 2, update: {} });
+    await reconnectAccount(2);
+    expect(mockedInvoke).toHaveBeenLastCalledWith("reconnect_account", { accountId: 2 });
+    await listFolders(2);
+    expect(mockedInvoke).toHaveBeenLastCalledWith("list_folders", { accountId: 2 });
+  });
+
+  it("opens links through the opener plugin", async () => {
+    vi.mocked(openUrl).mockRejectedValue("not allowed by the capability");
+    await expect(openExternal("https://example.org/help")).rejects.toMatchObject({
+      message: "not allowed by the capability",
+    });
+    expect(openUrl).toHaveBeenCalledWith("https://example.org/help");
   });
 
   it("throws the CommandError the command rejected with", async () => {

@@ -13,6 +13,9 @@ export interface ServerSettings {
 export type FetchPeriod = "7d" | "1m" | "3m" | "1y" | "all";
 export type FetchSince = FetchPeriod | (string & {});
 
+export type KeepPolicy = "received" | "sent" | "all";
+export type ContactPolicy = "none" | "sent" | "all";
+
 export interface AccountSummary {
   id: number;
   email: string;
@@ -28,6 +31,17 @@ export interface AccountSummary {
   /** RFC 3339 */
   lastSyncAt: string | null;
   lastError: string | null;
+  /** The fetch window as chosen: a FetchPeriod or YYYY-MM-DD. */
+  since: string;
+  keepPolicy: KeepPolicy;
+  contactPolicy: ContactPolicy;
+  pollIntervalSecs: number;
+  /**
+   * The certificate the user trusted for this account, and whether plain text was
+   * allowed. Settings send both back unchanged; absent means "none" and "not allowed".
+   */
+  pinnedSha256?: string | null;
+  allowPlaintext?: boolean;
 }
 
 export interface NewAccount {
@@ -39,6 +53,109 @@ export interface NewAccount {
   imap: ServerSettings;
   smtp: ServerSettings;
   since: FetchSince;
+  /** rawNames of the folders to sync; null lets the Rust side choose by role. */
+  folders: string[] | null;
+  keepPolicy: KeepPolicy;
+  contactPolicy: ContactPolicy;
+  pollIntervalSecs: number;
+  pinnedSha256: string | null;
+  allowPlaintext: boolean;
+}
+
+export interface AccountSettingsUpdate {
+  senderName: string;
+  mailboxName: string;
+  since: FetchSince;
+  keepPolicy: KeepPolicy;
+  contactPolicy: ContactPolicy;
+  pollIntervalSecs: number;
+  /** rawNames of the selected folders. */
+  folders: string[];
+  imap: ServerSettings;
+  smtp: ServerSettings;
+  username: string;
+  /** null keeps the saved password: the UI never receives it back. */
+  password: string | null;
+  pinnedSha256: string | null;
+  allowPlaintext: boolean;
+}
+
+/** Where discovery found the settings, most trusted first. */
+export type DiscoverySource = "preset" | "autoconfig" | "mx" | "srv" | "probe" | "guess";
+
+export interface ProviderHelp {
+  appPasswordUrl: string | null;
+  enableImapUrl: string | null;
+  text: string;
+}
+
+export interface DiscoveredSettings {
+  /** The provider's name when it is one Rapport knows ("Gmail"). */
+  provider: string | null;
+  source: DiscoverySource;
+  imap: ServerSettings;
+  smtp: ServerSettings;
+  username: string;
+  oauth: "google" | "microsoft" | null;
+  help: ProviderHelp | null;
+}
+
+export interface ConnectionRequest {
+  email: string;
+  username: string;
+  password: string;
+  imap: ServerSettings;
+  smtp: ServerSettings;
+  pinnedSha256: string | null;
+  allowPlaintext: boolean;
+}
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  /** RFC 3339 */
+  notAfter: string;
+  /** SHA-256 of the DER certificate, lowercase hex. */
+  sha256: string;
+  host: string;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  error: CommandError | null;
+  /** Set when error.code is "certificate_not_trusted". */
+  certificate: CertificateInfo | null;
+}
+
+export type FolderRole = "inbox" | "sent" | "drafts" | "trash" | "junk" | "archive" | "all" | "flagged";
+
+export interface RemoteFolderInfo {
+  rawName: string;
+  displayName: string;
+  role: FolderRole | null;
+  selectable: boolean;
+  selectedByDefault: boolean;
+  messageCount: number | null;
+  /** Nesting level, for indentation. */
+  depth: number;
+}
+
+export interface ConnectionReport {
+  imap: CheckResult;
+  smtp: CheckResult;
+  /** Empty unless the IMAP check passed. */
+  folders: RemoteFolderInfo[];
+}
+
+export interface FolderInfo {
+  id: number;
+  rawName: string;
+  displayName: string;
+  role: FolderRole | null;
+  selectable: boolean;
+  selected: boolean;
+  messageCount: number;
+  unreadCount: number;
 }
 
 export type SyncProgress =

@@ -16,6 +16,7 @@ const pluralRules = new Intl.PluralRules(locale);
 const numberFormat = new Intl.NumberFormat(locale);
 const relativeFormat = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
 const dateTimeFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium" });
 
 /**
  * The message for `key` with `{name}` placeholders filled from `params`.
@@ -45,6 +46,10 @@ export function formatNumber(value: number): string {
 
 export function formatDateTime(date: Date): string {
   return dateTimeFormat.format(date);
+}
+
+export function formatDate(date: Date): string {
+  return dateFormat.format(date);
 }
 
 const units: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [

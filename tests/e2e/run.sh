@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Runs the WebDriver tests against the built app (target/debug/rapport with the UI
+# embedded): a harness mail server with two seeded mailboxes, one added and synced through
+# rapport-cli into one data folder, the other left for the wizard to connect; two empty
+# data folders, Xvfb and tauri-driver.
+# Must run inside tests/harness/with-keyring.sh so the app finds the saved password.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${CARGO_TARGET_DIR:-$root/target}/debug
+owner=e2e@rapport.test
+password=E2e-password-5c1d
+count=500
+wizard_owner=wizard@rapport.test
+wizard_password=Wizard-password-7e2a
+wizard_count=120
+
+for tool in "$bin/rapport" "$bin/rapport-cli" "$bin/rapport-seed"; do
+  [ -x "$tool" ] || { echo "e2e: $tool is missing; build with 'cargo build --workspace --bins --features rapport/custom-protocol'" >&2; exit 1; }
+done
+driver=$(command -v tauri-driver || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver")
+[ -x "$driver" ] || { echo "e2e: tauri-driver is missing (cargo install tauri-driver --locked)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  "$root/tests/harness/mailserver.sh" stop "$work/mail" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/mail" "$work/empty" "$work/seeded" "$work/wizard"
+"$root/tests/harness/mailserver.sh" start "$work/mail" >/dev/null
+# shellcheck disable=SC1091
+source "$work/mail/env"
+"$root/tests/harness/mailserver.sh" adduser "$work/mail" "$owner" "$password"
+"$bin/rapport-seed" --maildir "$MAIL_ROOT/$owner/Maildir" --owner "$owner" --count "$count" --seed 42 >/dev/null
+printf '%s' "$password" | "$bin/rapport-cli" --data-dir "$work/seeded" account add --email "$owner" \
+  --name "E2E Tester" --imap-host localhost --imap-port "$IMAP_TLS_PORT" --imap-security tls \
+  --smtp-host localhost --smtp-port "$SMTP_TLS_PORT" --smtp-security tls --since all \
+  --ca-file "$CA_FILE" --password-stdin >/dev/null
+"$bin/rapport-cli" --data-dir "$work/seeded" sync --once >/dev/null
+# The wizard's mailbox: on the server only; the app finds it through the wizard.
+"$root/tests/harness/mailserver.sh" adduser "$work/mail" "$wizard_owner" "$wizard_password"
+"$bin/rapport-seed" --maildir "$MAIL_ROOT/$wizard_owner/Maildir" --owner "$wizard_owner" --count "$wizard_count" --seed 7 >/dev/null
+
+# A free X display chosen by Xvfb itself, so parallel runs do not collide.
+exec 3>"$work/display"
+Xvfb -displayfd 3 -screen 0 1400x900x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+exec 3>&-
+for _ in $(seq 1 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+[ -s "$work/display" ] || { echo "e2e: Xvfb did not start" >&2; cat "$work/xvfb.log" >&2; exit 1; }
+export DISPLAY=":$(head -n1 "$work/display")"
+
+# Two free neighbouring ports for tauri-driver and WebKitWebDriver.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+while :; do
+  port=$((20000 + RANDOM % 40000))
+  listening "$port" || listening $((port + 1)) || break
+done
+native_port=$((port + 1))
+"$driver" --port "$port" --native-port "$native_port" >"$work/tauri-driver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  listening "$port" && break
+  sleep 0.1
+done
+
+export E2E_DRIVER_PORT=$port
+export E2E_APP="$bin/rapport"
+export E2E_EMPTY_DATA_DIR="$work/empty"
+export E2E_SEEDED_DATA_DIR="$work/seeded"
+export E2E_SEEDED_EMAIL="$owner"
+export E2E_SEEDED_COUNT="$count"
+# The harness certificate names localhost; the app is not given its CA, so the wizard pins it.
+export E2E_IMAP_HOST=localhost
+export E2E_IMAP_TLS_PORT="$IMAP_TLS_PORT"
+export E2E_SMTP_TLS_PORT="$SMTP_TLS_PORT"
+export E2E_WIZARD_EMAIL="$wizard_owner"
+export E2E_WIZARD_PASSWORD="$wizard_password"
+export E2E_WIZARD_DATA_DIR="$work/wizard"
+export E2E_WIZARD_COUNT="$wizard_count"
+cd "$here"
+if ! npm test; then
+  echo "e2e: failed; tauri-driver log:" >&2
+  tail -n 50 "$work/tauri-driver.log" >&2
+  exit 1
+fi

@@ -1,0 +1,70 @@
+// Shared helpers for the end-to-end tests: one WebDriver session per test against
+// tauri-driver, elements found by data-testid, screenshots after the UI has painted.
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { remote } from "webdriverio";
+
+export const artifactsDir = join(dirname(fileURLToPath(import.meta.url)), "artifacts");
+
+/** Generous, because the first paint of a debug build under Xvfb can be slow. */
+export const UI_TIMEOUT = 20_000;
+
+export function requireEnv(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; the e2e runner must provide it`);
+  return value;
+}
+
+/** Starts the app with its own data directory through tauri-driver. */
+export async function openApp(dataDir) {
+  return remote({
+    hostname: process.env.E2E_DRIVER_HOST ?? "127.0.0.1",
+    port: Number(process.env.E2E_DRIVER_PORT ?? 4444),
+    logLevel: "warn",
+    connectionRetryCount: 2,
+    capabilities: {
+      "tauri:options": {
+        application: requireEnv("E2E_APP"),
+        args: ["--data-dir", dataDir],
+      },
+      "wdio:enforceWebDriverClassic": true,
+    },
+  });
+}
+
+export function byTestId(browser, testId) {
+  return browser.$(`[data-testid="${testId}"]`);
+}
+
+/** WebKitWebDriver can capture the frame before the last DOM change: let two frames pass. */
+export async function settle(browser) {
+  await browser.executeAsync((done) => {
+    requestAnimationFrame(() => requestAnimationFrame(() => done()));
+  });
+}
+
+export async function screenshot(browser, name) {
+  await mkdir(artifactsDir, { recursive: true });
+  await settle(browser);
+  await browser.saveScreenshot(join(artifactsDir, `${name}.png`));
+}
+
+/**
+ * Runs `body` in a fresh app session; screenshots `<name>-failure` if it throws and
+ * `<name>` at the end, and always deletes the session (which quits the app).
+ */
+export async function inApp(name, dataDir, body) {
+  const browser = await openApp(dataDir);
+  try {
+    await body(browser);
+    await screenshot(browser, name);
+  } catch (error) {
+    await screenshot(browser, `${name}-failure`).catch((shotError) => {
+      console.error(`could not take the failure screenshot: ${shotError}`);
+    });
+    throw error;
+  } finally {
+    await browser.deleteSession();
+  }
+}

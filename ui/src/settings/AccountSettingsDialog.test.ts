@@ -1,0 +1,168 @@
+import { render, screen, within } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import * as api from "../lib/api";
+import type { AccountSettingsUpdate, FolderInfo } from "../lib/types";
+import { accountSummary } from "../test/fixtures";
+import AccountSettingsDialog from "./AccountSettingsDialog.svelte";
+
+vi.mock("../lib/api", () => ({ listFolders: vi.fn() }));
+
+const listFolders = vi.mocked(api.listFolders);
+
+function folder(rawName: string, overrides: Partial<FolderInfo> = {}): FolderInfo {
+  return {
+    id: 1,
+    rawName,
+    displayName: rawName,
+    role: null,
+    selectable: true,
+    selected: false,
+    messageCount: 0,
+    unreadCount: 0,
+    ...overrides,
+  };
+}
+
+const account = accountSummary({
+  id: 9,
+  email: "alice@example.org",
+  senderName: "Alice Example",
+  mailboxName: "Work",
+  since: "1y",
+  keepPolicy: "all",
+  contactPolicy: "sent",
+  pollIntervalSecs: 900,
+  pinnedSha256: "ab12",
+});
+
+function renderSettings(onSave = vi.fn<(update: AccountSettingsUpdate) => Promise<unknown>>().mockResolvedValue(undefined)) {
+  const user = userEvent.setup();
+  const onClose = vi.fn();
+  render(AccountSettingsDialog, { account, onSave, onClose });
+  return { user, onSave, onClose };
+}
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  listFolders.mockResolvedValue([
+    folder("INBOX", { displayName: "Inbox", role: "inbox", selected: true, messageCount: 120 }),
+    folder("INBOX.Clients", { displayName: "Clients", selected: true }),
+    folder("Sent", { role: "sent", selected: false }),
+    folder("Junk", { role: "junk" }),
+  ]);
+});
+
+describe("account settings", () => {
+  it("shows the saved options and the folders the account syncs", async () => {
+    renderSettings();
+    await screen.findAllByTestId("folder");
+
+    expect(listFolders).toHaveBeenCalledWith(9);
+    expect(screen.getByTestId("field-name")).toHaveValue("Alice Example");
+    expect(screen.getByTestId("field-mailbox-name")).toHaveValue("Work");
+    expect(within(screen.getByTestId("since-1y")).getByRole("radio")).toBeChecked();
+    expect(within(screen.getByTestId("contacts-sent")).getByRole("radio")).toBeChecked();
+    expect(screen.getByTestId("field-poll-interval")).toHaveValue("900");
+    const boxes = screen.getAllByTestId("folder").map((row) => within(row).getByRole("checkbox"));
+    expect(boxes.map((box) => (box as HTMLInputElement).checked)).toEqual([true, true, false, false]);
+    expect(screen.getAllByTestId("folder")[1]).toHaveStyle("--depth: 1");
+    expect(screen.getByTestId("field-new-password")).toHaveValue("");
+  });
+
+  it("saves with the password left null when no new one was typed", async () => {
+    const { user, onSave, onClose } = renderSettings();
+    await screen.findAllByTestId("folder");
+    const sent = screen.getAllByTestId("folder").find((row) => row.dataset.rawName === "Sent")!;
+    await user.click(within(sent).getByRole("checkbox"));
+    await user.click(screen.getByTestId("keep-received"));
+    await user.click(screen.getByTestId("settings-save"));
+
+    expect(onSave).toHaveBeenCalledWith({
+      senderName: "Alice Example",
+      mailboxName: "Work",
+      since: "1y",
+      keepPolicy: "received",
+      contactPolicy: "sent",
+      pollIntervalSecs: 900,
+      folders: ["INBOX", "INBOX.Clients", "Sent"],
+      imap: { host: "imap.example.org", port: 993, security: "tls" },
+      smtp: { host: "smtp.example.org", port: 465, security: "tls" },
+      username: "alice@example.org",
+      password: null,
+      pinnedSha256: "ab12",
+      allowPlaintext: false,
+    });
+    await vi.waitFor(() => expect(onClose).toHaveBeenCalled());
+  });
+
+  it("sends a new password and changed servers", async () => {
+    const { user, onSave } = renderSettings();
+    await screen.findAllByTestId("folder");
+    await user.type(screen.getByTestId("field-new-password"), "new secret");
+    await user.click(screen.getByTestId("edit-servers"));
+    await user.clear(screen.getByTestId("field-smtp-port"));
+    await user.type(screen.getByTestId("field-smtp-port"), "2465");
+    await user.click(screen.getByTestId("settings-save"));
+
+    expect(onSave).toHaveBeenCalledWith(
+      expect.objectContaining({
+        password: "new secret",
+        smtp: { host: "smtp.example.org", port: 2465, security: "tls" },
+      }),
+    );
+  });
+
+  it("shows a refusal next to the server field it names", async () => {
+    const onSave = vi.fn().mockRejectedValue({
+      code: "connection_refused",
+      message: "smtp.example.org refused the connection on port 2465.",
+      field: "smtpPort",
+    });
+    const { user, onClose } = renderSettings(onSave);
+    await screen.findAllByTestId("folder");
+    await user.click(screen.getByTestId("settings-save"));
+
+    expect(await screen.findByTestId("error-smtpPort")).toHaveTextContent("refused the connection");
+    expect(screen.getByTestId("edit-servers")).toHaveAttribute("aria-expanded", "true");
+    expect(screen.getByTestId("field-smtp-port")).toHaveFocus();
+    expect(onClose).not.toHaveBeenCalled();
+  });
+
+  it("will not save without a folder to sync", async () => {
+    const { user, onSave } = renderSettings();
+    await screen.findAllByTestId("folder");
+    for (const row of screen.getAllByTestId("folder")) {
+      const box = within(row).getByRole("checkbox") as HTMLInputElement;
+      if (box.checked) await user.click(box);
+    }
+    await user.click(screen.getByTestId("settings-save"));
+
+    expect(screen.getByTestId("error-folders")).toHaveTextContent("at least one folder");
+    expect(onSave).not.toHaveBeenCalled();
+  });
+
+  it("cannot save while the folder list could not be read", async () => {
+    listFolders.mockRejectedValue({ code: "internal", message: "database is locked", field: null });
+    renderSettings();
+
+    expect(await screen.findByTestId("folders-load-error")).toHaveTextContent("database is locked");
+    expect(screen.getByTestId("settings-save")).toBeDisabled();
+  });
+
+  it("closes at once when nothing changed", async () => {
+    const { user, onClose } = renderSettings();
+    await screen.findAllByTestId("folder");
+    await user.keyboard("{Escape}");
+    expect(onClose).toHaveBeenCalledTimes(1);
+  });
+
+  it("asks before closing with unsaved changes", async () => {
+    const { user, onClose } = renderSettings();
+    await screen.findAllByTestId("folder");
+    await user.type(screen.getByTestId("field-mailbox-name"), " 2");
+    await user.click(screen.getByTestId("settings-cancel"));
+    expect(await screen.findByRole("alertdialog")).toHaveTextContent("Discard your changes?");
+    expect(onClose).not.toHaveBeenCalled();
+  });
+});
