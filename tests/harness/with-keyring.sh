@@ -23,10 +23,27 @@ chmod 700 "$XDG_RUNTIME_DIR"
 # becomes the default collection the keyring crate writes to.
 printf 'rapport-test-keyring' | gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
 
+# The daemon claims org.freedesktop.secrets in the background after --daemonize returns.
+# Asking the Secret Service before that would make D-Bus activate a second, locked daemon,
+# so wait for the name to be owned without touching it.
+owned() {
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true"
+}
+for _ in $(seq 1 100); do owned && break; sleep 0.1; done
+
 # Prove the Secret Service works before running anything that depends on it.
 probe="probe-$$"
-if ! printf '%s' "$probe" | secret-tool store --label "rapport probe" rapport-probe "$probe" 2>"$scratch/probe.err" \
-   || [ "$(secret-tool lookup rapport-probe "$probe" 2>/dev/null)" != "$probe" ]; then
+ready=""
+for _ in $(seq 1 50); do
+  if printf '%s' "$probe" | secret-tool store --label "rapport probe" rapport-probe "$probe" 2>"$scratch/probe.err" \
+     && [ "$(secret-tool lookup rapport-probe "$probe" 2>/dev/null)" = "$probe" ]; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+if [ -z "$ready" ]; then
   echo "with-keyring.sh: the Secret Service does not work:" >&2
   cat "$scratch/probe.err" >&2
   exit 1

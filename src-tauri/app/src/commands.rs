@@ -6,7 +6,7 @@ use rapport_core::{
         FolderInfo, NewAccount,
     },
     discovery::{self, DiscoveredSettings, DiscoveryNet},
-    sync::{self, SyncOutcome, SyncProgress},
+    sync::{SyncOutcome, SyncProgress},
 };
 use tauri::{ipc::Channel, State};
 
@@ -62,6 +62,7 @@ pub async fn update_account(
     update: AccountSettingsUpdate,
 ) -> Result<AccountSummary, CommandError> {
     let record = state.accounts.update(account_id, update).await?;
+    state.scheduler.wake(account_id).await;
     Ok(AccountSummary::from(&record))
 }
 
@@ -71,6 +72,7 @@ pub async fn reconnect_account(
     account_id: i64,
 ) -> Result<AccountSummary, CommandError> {
     let record = state.accounts.reconnect(account_id).await?;
+    state.scheduler.wake(account_id).await;
     Ok(AccountSummary::from(&record))
 }
 
@@ -79,6 +81,7 @@ pub async fn remove_account(
     state: State<'_, AppState>,
     account_id: i64,
 ) -> Result<(), CommandError> {
+    state.scheduler.stop(account_id).await;
     Ok(state.accounts.remove(account_id).await?)
 }
 
@@ -88,14 +91,12 @@ pub async fn sync_account(
     account_id: i64,
     on_progress: Channel<SyncProgress>,
 ) -> Result<SyncOutcome, CommandError> {
-    if !state.syncing.lock().await.insert(account_id) {
-        return Err(CommandError::busy("This mailbox is already syncing."));
-    }
     let report = move |event: SyncProgress| {
         // A closed window is not a reason to stop syncing.
         let _ = on_progress.send(event);
     };
-    let result = sync::sync_account_once(&state.store, account_id, &report).await;
-    state.syncing.lock().await.remove(&account_id);
+    let result = state.scheduler.sync_now(account_id, &report).await;
+    // From now on the account keeps itself up to date (IDLE and polling).
+    state.scheduler.start(account_id).await;
     Ok(result?)
 }

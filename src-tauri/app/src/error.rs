@@ -29,13 +29,3 @@ impl From<SyncError> for CommandError {
         CommandError(e.to_user_error())
     }
 }
-
-impl CommandError {
-    pub fn busy(message: impl Into<String>) -> Self {
-        CommandError(UserError {
-            code: "busy",
-            message: message.into(),
-            field: None,
-        })
-    }
-}

@@ -6,26 +6,36 @@ mod error;
 
 use std::path::PathBuf;
 
-use rapport_core::{paths, AccountService, Store};
-use tauri::Manager;
+use std::sync::{Arc, OnceLock};
+
+use rapport_core::{
+    paths,
+    sync::{service::SyncScheduler, ProgressSink},
+    AccountService, Store,
+};
+use tauri::{AppHandle, Emitter, Manager};
+
+/// The event that carries background sync progress to the window.
+pub const SYNC_PROGRESS_EVENT: &str = "sync-progress";
 
 /// State shared by every command.
 pub struct AppState {
     pub store: Store,
     pub accounts: AccountService,
-    /// Accounts with a sync running, so a second "Sync now" does not start another.
-    pub syncing: tokio::sync::Mutex<std::collections::HashSet<i64>>,
+    /// One long-running sync loop per account; also serialises "Sync now".
+    pub scheduler: Arc<SyncScheduler>,
 }
 
 impl AppState {
     pub async fn open(
         data_dir: &std::path::Path,
+        sink: Arc<ProgressSink>,
     ) -> Result<AppState, rapport_core::store::StoreError> {
         let store = Store::open(data_dir).await?;
         Ok(AppState {
             accounts: AccountService::new(store.clone()),
+            scheduler: Arc::new(SyncScheduler::new(store.clone(), sink)),
             store,
-            syncing: Default::default(),
         })
     }
 }
@@ -53,7 +63,16 @@ pub fn run() {
         rapport_core::logging::init(&paths::log_dir(&data_dir), "rapport", tracing::Level::WARN);
     tracing::info!(data_dir = %data_dir.display(), "starting Rapport {}", env!("CARGO_PKG_VERSION"));
 
-    let state = match tauri::async_runtime::block_on(AppState::open(&data_dir)) {
+    // Background passes report to the window as events ("Sync now" has its own channel).
+    // The window exists only once the app is set up, hence the late-bound handle.
+    let window_handle: Arc<OnceLock<AppHandle>> = Arc::new(OnceLock::new());
+    let events = window_handle.clone();
+    let sink: Arc<ProgressSink> = Arc::new(move |event| {
+        if let Some(handle) = events.get() {
+            let _ = handle.emit(SYNC_PROGRESS_EVENT, &event);
+        }
+    });
+    let state = match tauri::async_runtime::block_on(AppState::open(&data_dir, sink)) {
         Ok(state) => state,
         Err(e) => {
             tracing::error!(error = %e, "could not open the database");
@@ -68,7 +87,14 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
+            let _ = window_handle.set(app.handle().clone());
+            let scheduler = state.scheduler.clone();
             app.manage(state);
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = scheduler.start_all().await {
+                    tracing::error!(error = %e, "could not start syncing");
+                }
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

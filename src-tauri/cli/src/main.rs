@@ -421,50 +421,100 @@ async fn sync_command(store: &Store, only: Option<String>, once: bool, json: boo
             let _ = std::io::stderr().flush();
         }
     };
-    loop {
-        let mut results = Vec::new();
-        let mut failures = 0;
-        for id in &ids {
-            let email = store.account(*id).await?.email;
-            match sync::sync_account_once(store, *id, &report).await {
-                Ok(outcome) => {
-                    if show_progress {
-                        eprintln!();
-                    }
-                    results.push(serde_json::json!({
-                        "account": email, "newMessages": outcome.new_messages, "messageCount": outcome.message_count
-                    }));
-                    if !json {
-                        println!(
-                            "{email}: {} new, {} in total",
-                            outcome.new_messages, outcome.message_count
-                        );
-                    }
+    if !once {
+        return keep_syncing(store, ids, json).await;
+    }
+    let mut results = Vec::new();
+    let mut failures = 0;
+    for id in &ids {
+        let email = store.account(*id).await?.email;
+        match sync::sync_account_once(store, *id, &report).await {
+            Ok(outcome) => {
+                if show_progress {
+                    eprintln!();
                 }
-                Err(e) => {
-                    failures += 1;
-                    results.push(serde_json::json!({ "account": email, "error": e.to_string() }));
-                    if !json {
-                        eprintln!("{email}: sync failed: {e}");
-                    }
+                results.push(serde_json::json!({
+                    "account": email,
+                    "newMessages": outcome.new_messages,
+                    "messageCount": outcome.message_count,
+                    "unchangedFolders": outcome.unchanged_folders,
+                    "flagsChanged": outcome.flags_changed,
+                    "expunged": outcome.expunged,
+                    "failedFolders": outcome.failed_folders,
+                }));
+                if !json {
+                    println!(
+                        "{email}: {} new, {} in total",
+                        outcome.new_messages, outcome.message_count
+                    );
                 }
             }
-        }
-        if json {
-            println!("{}", serde_json::to_string_pretty(&results)?);
-        }
-        if once {
-            if failures > 0 {
-                bail!("{failures} of {} accounts failed to sync", ids.len());
+            Err(e) => {
+                failures += 1;
+                let message = e.to_user_error().message;
+                if !json {
+                    eprintln!("{email}: sync failed: {message}");
+                }
+                results.push(serde_json::json!({ "account": email, "error": message }));
             }
-            return Ok(());
-        }
-        let interval = store.account(ids[0]).await?.poll_interval_secs.max(30) as u64;
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(interval)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
         }
     }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    }
+    if failures > 0 {
+        bail!("{failures} of {} accounts failed to sync", ids.len());
+    }
+    Ok(())
+}
+
+/// Runs every account's sync loop (IDLE on Inbox, polling the rest) until Ctrl-C,
+/// printing one line per finished pass (a JSON object per line with --json).
+async fn keep_syncing(store: &Store, ids: Vec<i64>, json: bool) -> Result<()> {
+    let sink: std::sync::Arc<rapport_core::sync::ProgressSink> =
+        std::sync::Arc::new(move |event: SyncProgress| {
+            let line = match &event {
+                SyncProgress::Finished { .. }
+                | SyncProgress::Failed { .. }
+                | SyncProgress::Paused { .. }
+                    if json =>
+                {
+                    serde_json::to_string(&event).unwrap_or_default()
+                }
+                SyncProgress::Finished {
+                    account_id,
+                    new_messages,
+                    message_count,
+                } => {
+                    format!("account {account_id}: {new_messages} new, {message_count} in total")
+                }
+                SyncProgress::Failed {
+                    account_id,
+                    message,
+                } => format!("account {account_id}: sync failed: {message}"),
+                SyncProgress::Paused { account_id, reason } => {
+                    format!("account {account_id}: paused until you reconnect it: {reason}")
+                }
+                _ => return,
+            };
+            println!("{line}");
+            let _ = std::io::stdout().flush();
+        });
+    let scheduler = rapport_core::sync::service::SyncScheduler::new(store.clone(), sink);
+    for id in &ids {
+        scheduler.start(*id).await;
+    }
+    if !json {
+        eprintln!(
+            "Syncing {} account(s); new mail arrives as it comes. Ctrl-C stops.",
+            ids.len()
+        );
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    scheduler.shutdown().await;
+    Ok(())
 }
 
 fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {

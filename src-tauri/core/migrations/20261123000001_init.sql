@@ -57,6 +57,7 @@ CREATE TABLE folder (
     uidnext        INTEGER,
     highestmodseq  INTEGER,
     synced_uid_max INTEGER NOT NULL DEFAULT 0,              -- every wanted UID <= this is stored
+    server_exists  INTEGER,                                 -- MESSAGES at the last complete pass
     message_count  INTEGER NOT NULL DEFAULT 0,
     unread_count   INTEGER NOT NULL DEFAULT 0,
     last_sync_at   INTEGER,

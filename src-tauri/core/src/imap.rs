@@ -377,6 +377,16 @@ mod tests {
     }
 
     #[test]
+    fn modified_utf7_names_decode() {
+        assert_eq!(
+            utf7_imap::decode_utf7_imap("Odeslan&AOk-".into()),
+            "Odeslané"
+        );
+        assert_eq!(utf7_imap::decode_utf7_imap("&BCEEPwQwBDw-".into()), "Спам");
+        assert_eq!(guess_role("Спам", None), Some(FolderRole::Junk));
+    }
+
+    #[test]
     fn inbox_and_sent_are_selected_by_default() {
         assert!(FolderRole::selected_by_default(Some(FolderRole::Inbox)));
         assert!(FolderRole::selected_by_default(Some(FolderRole::Sent)));

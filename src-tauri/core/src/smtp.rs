@@ -242,3 +242,25 @@ async fn read_reply(
         }
     }
 }
+
+/// Sends one message on a logged-in connection. `from` is the envelope sender and
+/// `recipients` every To/Cc/Bcc address; `raw` is the complete RFC 5322 message.
+pub async fn send(
+    connection: &mut AsyncSmtpConnection,
+    from: &str,
+    recipients: &[String],
+    raw: &[u8],
+) -> Result<(), SmtpError> {
+    let parse = |a: &str| {
+        a.parse::<lettre::Address>()
+            .map_err(|e| SmtpError::Protocol(format!("invalid address {a}: {e}")))
+    };
+    let to = recipients
+        .iter()
+        .map(|r| parse(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let envelope = lettre::address::Envelope::new(Some(parse(from)?), to)
+        .map_err(|e| SmtpError::Protocol(e.to_string()))?;
+    connection.send(&envelope, raw).await?;
+    Ok(())
+}

@@ -327,6 +327,16 @@ impl Store {
         Ok(())
     }
 
+    /// Notes folders that failed in an otherwise successful pass.
+    pub async fn record_folder_errors(&self, id: i64, summary: &str) -> Result<()> {
+        sqlx::query("UPDATE account SET last_error = ? WHERE id = ?")
+            .bind(summary)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Counts a failed sync; returns the number of consecutive failures so far.
     pub async fn record_sync_failure(&self, id: i64, error: &str) -> Result<i64> {
         let failures: i64 = sqlx::query_scalar(

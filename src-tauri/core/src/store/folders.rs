@@ -2,7 +2,27 @@
 
 use std::collections::HashSet;
 
-use super::{now, Result, Store};
+use super::{now, MessageFlags, Result, Store};
+
+/// What STATUS/SELECT told us about a folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderServerState {
+    pub uidvalidity: u32,
+    pub uidnext: Option<u32>,
+    pub highestmodseq: Option<u64>,
+    pub exists: u32,
+}
+
+async fn recount_unread(tx: &mut sqlx::SqliteConnection, folder_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE folder SET unread_count = (SELECT count(*) FROM message_location \
+         WHERE folder_id = ?1 AND instr(flags, '\\Seen') = 0) WHERE id = ?1",
+    )
+    .bind(folder_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
 use crate::imap::{FolderRole, RemoteFolder};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -19,6 +39,7 @@ pub struct FolderRecord {
     pub uidnext: Option<i64>,
     pub highestmodseq: Option<i64>,
     pub synced_uid_max: i64,
+    pub server_exists: Option<i64>,
     pub message_count: i64,
     pub unread_count: i64,
 }
@@ -46,7 +67,8 @@ impl FolderRecord {
 
 const FOLDER_COLUMNS: &str =
     "SELECT id, account_id, raw_name, display_name, delimiter, role, selectable, selected, \
-     uidvalidity, uidnext, highestmodseq, synced_uid_max, message_count, unread_count FROM folder";
+     uidvalidity, uidnext, highestmodseq, synced_uid_max, server_exists, message_count, unread_count \
+     FROM folder";
 
 impl Store {
     /// Records the server's folder list. New folders are selected if `choose` says so
@@ -189,23 +211,134 @@ impl Store {
     pub async fn finish_folder_pass(
         &self,
         folder_id: i64,
-        uidvalidity: u32,
-        uidnext: Option<u32>,
-        highestmodseq: Option<u64>,
+        state: &FolderServerState,
         uid_max: u32,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE folder SET uidvalidity = ?, uidnext = ?, highestmodseq = ?, \
+            "UPDATE folder SET uidvalidity = ?, uidnext = ?, highestmodseq = ?, server_exists = ?, \
              synced_uid_max = max(synced_uid_max, ?), last_sync_at = ? WHERE id = ?",
         )
-        .bind(uidvalidity as i64)
-        .bind(uidnext.map(|u| u as i64))
-        .bind(highestmodseq.map(|m| m as i64))
+        .bind(state.uidvalidity as i64)
+        .bind(state.uidnext.map(|u| u as i64))
+        .bind(state.highestmodseq.map(|m| m as i64))
+        .bind(state.exists as i64)
         .bind(uid_max as i64)
         .bind(now())
         .bind(folder_id)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Applies flag changes seen on the server to stored locations and their messages.
+    /// Returns how many stored locations changed.
+    pub async fn update_flags(
+        &self,
+        folder_id: i64,
+        uidvalidity: u32,
+        changes: &[(u32, MessageFlags, Option<u64>)],
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut changed = 0;
+        for (uid, flags, modseq) in changes {
+            let message_id: Option<i64> = sqlx::query_scalar(
+                "UPDATE message_location SET flags = ?, modseq = coalesce(?, modseq) \
+                 WHERE folder_id = ? AND uidvalidity = ? AND uid = ? AND flags <> ? RETURNING message_id",
+            )
+            .bind(flags.to_imap())
+            .bind(modseq.map(|m| m as i64))
+            .bind(folder_id)
+            .bind(uidvalidity as i64)
+            .bind(*uid as i64)
+            .bind(flags.to_imap())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(message_id) = message_id {
+                changed += 1;
+                sqlx::query("UPDATE message SET seen = ?, flagged = ?, answered = ? WHERE id = ?")
+                    .bind(flags.seen)
+                    .bind(flags.flagged)
+                    .bind(flags.answered)
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if changed > 0 {
+            recount_unread(&mut tx, folder_id).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Forgets locations the server expunged. A message left with no location anywhere
+    /// is deleted with its index row; counts follow.
+    pub async fn remove_locations(
+        &self,
+        folder_id: i64,
+        uidvalidity: u32,
+        uids: &[u32],
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let account_id: i64 = sqlx::query_scalar("SELECT account_id FROM folder WHERE id = ?")
+            .bind(folder_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut removed = 0;
+        for uid in uids {
+            let message_id: Option<i64> = sqlx::query_scalar(
+                "DELETE FROM message_location WHERE folder_id = ? AND uidvalidity = ? AND uid = ? RETURNING message_id",
+            )
+            .bind(folder_id)
+            .bind(uidvalidity as i64)
+            .bind(*uid as i64)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(message_id) = message_id else {
+                continue;
+            };
+            removed += 1;
+            let still_in_account: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM message_location l JOIN folder f ON f.id = l.folder_id \
+                 WHERE l.message_id = ? AND f.account_id = ? LIMIT 1",
+            )
+            .bind(message_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if still_in_account.is_none() {
+                sqlx::query(
+                    "UPDATE account SET message_count = max(message_count - 1, 0) WHERE id = ?",
+                )
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let anywhere: Option<i64> =
+                sqlx::query_scalar("SELECT 1 FROM message_location WHERE message_id = ? LIMIT 1")
+                    .bind(message_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if anywhere.is_none() {
+                sqlx::query("DELETE FROM message_fts WHERE rowid = ?")
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM message WHERE id = ?")
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if removed > 0 {
+            sqlx::query("UPDATE folder SET message_count = max(message_count - ?, 0) WHERE id = ?")
+                .bind(removed as i64)
+                .bind(folder_id)
+                .execute(&mut *tx)
+                .await?;
+            recount_unread(&mut tx, folder_id).await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
     }
 }

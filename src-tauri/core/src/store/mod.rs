@@ -15,7 +15,7 @@ use sqlx::{
 
 pub use accounts::{AccountRecord, AccountSettings, KeepPolicy, NewAccountRecord};
 pub use contacts::{ContactSummary, TimelineEntry};
-pub use folders::FolderRecord;
+pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 
 #[derive(Debug, thiserror::Error)]

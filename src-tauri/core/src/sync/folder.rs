@@ -1,0 +1,307 @@
+//! One folder's state machine within a pass:
+//!
+//! 1. STATUS; if UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ (or, without CONDSTORE, MESSAGES)
+//!    are as last time, the folder is skipped without selecting it.
+//! 2. EXAMINE (read-only); a changed UIDVALIDITY resets this folder only.
+//! 3. New mail: first pass `UID SEARCH SINCE` the window, later UIDs above the cursor;
+//!    what the store lacks is fetched newest first in batches.
+//! 4. After a complete pass: flag changes through `CHANGEDSINCE` (CONDSTORE) or a
+//!    `UID FETCH 1:* FLAGS` scan; expunges through a UID list diff, only when the
+//!    message count says something disappeared.
+
+use std::{collections::HashSet, time::Instant};
+
+use futures::TryStreamExt;
+
+use super::{ProgressSink, SyncError, SyncProgress, BATCH_SIZE};
+use crate::{
+    crm::{AccountIdentity, IgnoreRules},
+    imap::{ImapError, ImapSession},
+    mime,
+    store::{
+        AccountRecord, BatchContext, FetchedMessage, FolderRecord, FolderServerState, MessageFlags,
+        Store,
+    },
+};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FolderOutcome {
+    pub new_messages: u64,
+    pub flags_changed: u64,
+    pub expunged: u64,
+    pub unchanged: bool,
+}
+
+pub(super) struct FolderSync<'a> {
+    pub store: &'a Store,
+    pub account: &'a AccountRecord,
+    pub folder: &'a FolderRecord,
+    pub identity: &'a AccountIdentity,
+    pub ignore: &'a IgnoreRules,
+    pub condstore: bool,
+    pub progress: &'a ProgressSink,
+    pub started: Instant,
+}
+
+fn flags_of(fetch: &async_imap::types::Fetch) -> MessageFlags {
+    let mut flags = MessageFlags::default();
+    for flag in fetch.flags() {
+        match flag {
+            async_imap::types::Flag::Seen => flags.seen = true,
+            async_imap::types::Flag::Flagged => flags.flagged = true,
+            async_imap::types::Flag::Answered => flags.answered = true,
+            async_imap::types::Flag::Draft => flags.draft = true,
+            _ => {}
+        }
+    }
+    flags
+}
+
+impl FolderSync<'_> {
+    pub async fn run(&self, session: &mut ImapSession) -> Result<FolderOutcome, SyncError> {
+        let folder = self.folder;
+        let complete = folder.synced_uid_max > 0;
+        let items = if self.condstore {
+            "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
+        } else {
+            "(MESSAGES UIDNEXT UIDVALIDITY)"
+        };
+        let status = session
+            .status(&folder.raw_name, items)
+            .await
+            .map_err(ImapError::from)?;
+        let unchanged = complete
+            && status.uid_validity.map(i64::from) == folder.uidvalidity
+            && status.uid_next.map(i64::from) == folder.uidnext
+            && Some(status.exists as i64) == folder.server_exists
+            && (!self.condstore || status.highest_modseq.map(|m| m as i64) == folder.highestmodseq);
+        if unchanged {
+            return Ok(FolderOutcome {
+                unchanged: true,
+                ..Default::default()
+            });
+        }
+
+        let mailbox = session
+            .examine(&folder.raw_name)
+            .await
+            .map_err(ImapError::from)?;
+        // async-imap reports a poisoned connection as an empty SELECT; a missing
+        // UIDVALIDITY is how that shows (BUILD-FACTS).
+        let uidvalidity = mailbox
+            .uid_validity
+            .ok_or_else(|| SyncError::NoUidValidity(folder.display_name.clone()))?;
+        let mut cursor = folder.synced_uid_max;
+        let mut previous_exists = folder.server_exists;
+        if folder
+            .uidvalidity
+            .is_some_and(|known| known != uidvalidity as i64)
+        {
+            tracing::info!(folder = %folder.display_name, "UIDVALIDITY changed; resyncing this folder alone");
+            self.store.reset_folder(folder.id, uidvalidity).await?;
+            cursor = 0;
+            previous_exists = None;
+        }
+        let state = FolderServerState {
+            uidvalidity,
+            uidnext: status.uid_next.or(mailbox.uid_next),
+            highestmodseq: status.highest_modseq.or(mailbox.highest_modseq),
+            exists: mailbox.exists,
+        };
+        let mut outcome = FolderOutcome::default();
+
+        // New mail.
+        let wanted: HashSet<u32> = if mailbox.exists == 0 {
+            HashSet::new()
+        } else if cursor > 0 {
+            // `n:*` always matches the highest UID, even below n, hence the filter.
+            session
+                .uid_search(format!("UID {}:*", cursor + 1))
+                .await
+                .map_err(ImapError::from)?
+                .into_iter()
+                .filter(|uid| *uid as i64 > cursor)
+                .collect()
+        } else {
+            let today = chrono::Utc::now().date_naive();
+            let query = match self.account.fetch_since.since(today) {
+                Some(date) => format!("SINCE {}", date.format("%-d-%b-%Y")),
+                None => "ALL".to_owned(),
+            };
+            session.uid_search(query).await.map_err(ImapError::from)?
+        };
+        let arrived = wanted.len() as i64;
+
+        // Flags and expunges of what is already stored, before fetching the new.
+        if cursor > 0 {
+            outcome.flags_changed = self.sync_flags(session, uidvalidity).await?;
+            let vanished_count =
+                previous_exists.map(|before| before + arrived - mailbox.exists as i64);
+            if vanished_count.is_some_and(|n| n != 0) || previous_exists.is_none() {
+                outcome.expunged = self.sync_expunges(session, uidvalidity, cursor).await?;
+            }
+        }
+
+        let stored = self.store.stored_uids(folder.id, uidvalidity).await?;
+        let mut missing: Vec<u32> = wanted.difference(&stored).copied().collect();
+        // Newest first: the inbox fills from the top while the rest arrives.
+        missing.sort_unstable_by(|a, b| b.cmp(a));
+        let uid_max = wanted
+            .iter()
+            .chain(stored.iter())
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(cursor as u32);
+        outcome.new_messages = self.fetch_missing(session, uidvalidity, &missing).await?;
+        self.store
+            .finish_folder_pass(folder.id, &state, uid_max)
+            .await?;
+        Ok(outcome)
+    }
+
+    fn report(&self, done: u64, total: u64) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let rate = if elapsed > 0.0 {
+            done as f64 / elapsed
+        } else {
+            0.0
+        };
+        let eta_secs =
+            (rate > 0.0 && total > done).then(|| ((total - done) as f64 / rate).ceil() as u64);
+        (self.progress)(SyncProgress::Folder {
+            account_id: self.account.id,
+            folder: self.folder.display_name.clone(),
+            done,
+            total,
+            rate,
+            eta_secs,
+        });
+    }
+
+    async fn fetch_missing(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+        missing: &[u32],
+    ) -> Result<u64, SyncError> {
+        let ctx = BatchContext {
+            account_id: self.account.id,
+            folder_id: self.folder.id,
+            uidvalidity,
+            identity: self.identity.clone(),
+            ignore: self.ignore.clone(),
+            keep: self.account.keep_policy,
+        };
+        let total = missing.len() as u64;
+        let mut done = 0;
+        let mut new_messages = 0;
+        self.report(done, total);
+        for chunk in missing.chunks(BATCH_SIZE) {
+            let fetched = fetch_batch(session, chunk).await?;
+            let outcome = self.store.store_batch(&ctx, &fetched).await?;
+            new_messages += outcome.new_messages;
+            done += chunk.len() as u64;
+            self.report(done, total);
+        }
+        Ok(new_messages)
+    }
+
+    /// Flag changes on the server since the last pass: only the changed ones with
+    /// CONDSTORE, otherwise every stored message's flags.
+    async fn sync_flags(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+    ) -> Result<u64, SyncError> {
+        let query = match (self.condstore, self.folder.highestmodseq) {
+            (true, Some(modseq)) => format!("(UID FLAGS) (CHANGEDSINCE {modseq})"),
+            _ => "(UID FLAGS)".to_owned(),
+        };
+        let changes: Vec<(u32, MessageFlags, Option<u64>)> = session
+            .uid_fetch("1:*", &query)
+            .await
+            .map_err(ImapError::from)?
+            .try_filter_map(|fetch| async move {
+                Ok(fetch.uid.map(|uid| (uid, flags_of(&fetch), fetch.modseq)))
+            })
+            .try_collect()
+            .await
+            .map_err(ImapError::from)?;
+        Ok(self
+            .store
+            .update_flags(self.folder.id, uidvalidity, &changes)
+            .await?)
+    }
+
+    /// Locations whose UID the server no longer has.
+    async fn sync_expunges(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+        cursor: i64,
+    ) -> Result<u64, SyncError> {
+        let on_server = session
+            .uid_search(format!("UID 1:{cursor}"))
+            .await
+            .map_err(ImapError::from)?;
+        let stored = self.store.stored_uids(self.folder.id, uidvalidity).await?;
+        let gone: Vec<u32> = stored
+            .into_iter()
+            .filter(|uid| (*uid as i64) <= cursor && !on_server.contains(uid))
+            .collect();
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        Ok(self
+            .store
+            .remove_locations(self.folder.id, uidvalidity, &gone)
+            .await?)
+    }
+}
+
+/// Fetches full messages for `uids` and parses them off the async runtime.
+async fn fetch_batch(
+    session: &mut ImapSession,
+    uids: &[u32],
+) -> Result<Vec<FetchedMessage>, SyncError> {
+    let set = uids
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    // The stream is always drained to the end: leftovers would leak into the next command.
+    let raw: Vec<(u32, MessageFlags, Option<u64>, Option<i64>, Vec<u8>)> = session
+        .uid_fetch(&set, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
+        .await
+        .map_err(ImapError::from)?
+        .try_filter_map(|fetch| async move {
+            let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
+                return Ok(None);
+            };
+            let internal = fetch.internal_date().map(|d| d.timestamp());
+            Ok(Some((
+                uid,
+                flags_of(&fetch),
+                fetch.modseq,
+                internal,
+                body.to_vec(),
+            )))
+        })
+        .try_collect()
+        .await
+        .map_err(ImapError::from)?;
+    let parsed = tokio::task::spawn_blocking(move || {
+        raw.into_iter()
+            .map(|(uid, flags, modseq, internal, body)| FetchedMessage {
+                uid,
+                flags,
+                modseq,
+                parsed: mime::parse(&body, internal),
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| ImapError::Protocol(format!("parser task failed: {e}")))?;
+    Ok(parsed)
+}
