@@ -21,7 +21,8 @@
 # Users and ownership: Dovecot refuses to run mail processes as root. As root (CI) the mail
 # processes run as nobody:nogroup (exists on every Debian system; no useradd, no system
 # change) and each user's home and Maildir under DIR/mail are owned by it; DIR itself is made
-# traversable (0711) so that nobody, dovecot and postfix can reach their files. As a non-root
+# traversable (0711), and so is a temp-dir parent of ours (DIR=$(mktemp -d)/mail), so that
+# nobody, dovecot and postfix can reach their files. As a non-root
 # user Dovecot runs entirely as that user, and Postfix (which must be started by root) is run
 # through `sudo -n`.
 set -euo pipefail
@@ -500,6 +501,9 @@ cmd_start() {
 	[[ -e $DIR/env ]] && die "$DIR already holds a mail server (DIR/env exists)"
 	command -v dovecot >/dev/null || die "dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)"
 	command -v postfix >/dev/null || die "postfix is not installed (apt-get install postfix)"
+	if [[ $EUID -ne 0 ]] && ! sudo -n true 2>/dev/null; then
+		die "Postfix must be started by root: run as root, or allow this user passwordless sudo"
+	fi
 	check_traversable "$DIR"
 	INSTANCE=$(basename "$DIR" | tr -c 'A-Za-z0-9\n' '-')-$(openssl rand -hex 3)
 	if [[ $EUID -eq 0 ]]; then
@@ -569,8 +573,9 @@ cmd_foreground() {
 	[[ $# -eq 0 ]] || usage
 	local dir
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/rapport-mail.XXXXXX")
+	SLEEPER=
 	# shellcheck disable=SC2064  # expand $dir now
-	trap "'$0' stop '$dir'; rm -rf '$dir'" EXIT
+	trap "[[ -z \$SLEEPER ]] || kill \$SLEEPER 2>/dev/null; '$0' stop '$dir'; rm -rf '$dir'" EXIT
 	trap 'exit 0' INT TERM
 	"$0" start "$dir" >/dev/null
 	local user
@@ -591,7 +596,8 @@ cmd_foreground() {
 		Press Ctrl-C to stop.
 	EOF
 	sleep infinity &
-	wait $! || true
+	SLEEPER=$!
+	wait "$SLEEPER" || true
 }
 
 main() {

@@ -448,6 +448,12 @@ async fn sync_command(store: &Store, only: Option<String>, once: bool, json: boo
                         outcome.new_messages, outcome.message_count
                     );
                 }
+                if let Some(summary) = outcome.failure_summary() {
+                    failures += 1;
+                    if !json {
+                        eprintln!("{email}: some folders failed: {summary}");
+                    }
+                }
             }
             Err(e) => {
                 failures += 1;

@@ -327,14 +327,20 @@ impl Store {
         Ok(())
     }
 
-    /// Notes folders that failed in an otherwise successful pass.
-    pub async fn record_folder_errors(&self, id: i64, summary: &str) -> Result<()> {
-        sqlx::query("UPDATE account SET last_error = ? WHERE id = ?")
-            .bind(summary)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    /// A pass that synced some folders but not all: the time moves on, the error is
+    /// kept and counts as a failure, so retries back off and a folder that never works
+    /// eventually pauses the account with its reason.
+    pub async fn record_partial_sync(&self, id: i64, summary: &str) -> Result<i64> {
+        let failures: i64 = sqlx::query_scalar(
+            "UPDATE account SET last_sync_at = ?, last_error = ?, consecutive_failures = consecutive_failures + 1 \
+             WHERE id = ? RETURNING consecutive_failures",
+        )
+        .bind(now())
+        .bind(summary)
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(failures)
     }
 
     /// Counts a failed sync; returns the number of consecutive failures so far.

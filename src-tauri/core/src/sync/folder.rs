@@ -199,6 +199,15 @@ impl FolderSync<'_> {
         self.report(done, total);
         for chunk in missing.chunks(BATCH_SIZE) {
             let fetched = fetch_batch(session, chunk).await?;
+            // A dropped connection ends the FETCH stream early without an error; moving
+            // the cursor past what never arrived would leave a gap, so fail the folder.
+            if fetched.len() < chunk.len() {
+                return Err(SyncError::Imap(ImapError::Protocol(format!(
+                    "the server sent {} of {} requested messages (connection lost?)",
+                    fetched.len(),
+                    chunk.len()
+                ))));
+            }
             let outcome = self.store.store_batch(&ctx, &fetched).await?;
             new_messages += outcome.new_messages;
             done += chunk.len() as u64;

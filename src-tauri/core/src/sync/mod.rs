@@ -72,6 +72,22 @@ pub struct SyncOutcome {
     pub failed_folders: Vec<(String, String)>,
 }
 
+impl SyncOutcome {
+    /// "Folder: reason; …" for the folders that failed, if any did.
+    pub fn failure_summary(&self) -> Option<String> {
+        if self.failed_folders.is_empty() {
+            return None;
+        }
+        Some(
+            self.failed_folders
+                .iter()
+                .map(|(folder, error)| format!("{folder}: {error}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("{}", AccountError::from(.0.clone()))]
@@ -147,15 +163,11 @@ pub async fn sync_account_once(
     progress(SyncProgress::Started { account_id });
     match run_pass(store, account_id, None, progress).await {
         Ok(outcome) => {
-            store.record_sync_success(account_id).await?;
-            if !outcome.failed_folders.is_empty() {
-                let summary = outcome
-                    .failed_folders
-                    .iter()
-                    .map(|(folder, error)| format!("{folder}: {error}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                store.record_folder_errors(account_id, &summary).await?;
+            match outcome.failure_summary() {
+                None => store.record_sync_success(account_id).await?,
+                Some(summary) => {
+                    store.record_partial_sync(account_id, &summary).await?;
+                }
             }
             progress(SyncProgress::Finished {
                 account_id,

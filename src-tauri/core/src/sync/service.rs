@@ -189,26 +189,27 @@ async fn account_loop(
             let _guard = pass_lock.lock().await;
             sync_account_once(&store, account_id, &*sink).await
         };
-        match result {
-            Ok(_) => {}
-            Err(e) => {
-                let failures = store
-                    .account(account_id)
-                    .await
-                    .map(|a| a.consecutive_failures)
-                    .unwrap_or(1);
-                if e.needs_user() || failures >= MAX_CONSECUTIVE_FAILURES {
-                    let reason = e.to_user_error().message;
-                    if store.pause_account(account_id, &reason).await.is_ok() {
-                        sink(SyncProgress::Paused { account_id, reason });
-                    }
-                    continue;
-                }
-                if pause_for(backoff(failures, jitter()), &wake, &mut stopped).await {
-                    return;
+        // A pass where some folders failed is retried with backoff like a failed one.
+        let failure = match result {
+            Ok(outcome) => outcome.failure_summary().map(|summary| (summary, false)),
+            Err(e) => Some((e.to_user_error().message, e.needs_user())),
+        };
+        if let Some((reason, needs_user)) = failure {
+            let failures = store
+                .account(account_id)
+                .await
+                .map(|a| a.consecutive_failures)
+                .unwrap_or(1);
+            if needs_user || failures >= MAX_CONSECUTIVE_FAILURES {
+                if store.pause_account(account_id, &reason).await.is_ok() {
+                    sink(SyncProgress::Paused { account_id, reason });
                 }
                 continue;
             }
+            if pause_for(backoff(failures, jitter()), &wake, &mut stopped).await {
+                return;
+            }
+            continue;
         }
         let poll = Duration::from_secs(account.poll_interval_secs.max(60) as u64);
         match idle_until(
