@@ -381,3 +381,86 @@ async fn a_wrong_password_pauses_the_account_with_the_reason() {
     assert_eq!(account.paused_reason.as_deref(), Some(reason.as_str()));
     scheduler.shutdown().await;
 }
+
+#[tokio::test]
+async fn attachments_download_when_opened_and_then_work_offline() {
+    let f = fixture("files@rapport.test", 80, None, async |_| {}).await;
+    sync::sync_account_once(&f.store, f.account_id, &quiet)
+        .await
+        .unwrap();
+    let attachments: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT a.id, a.message_id, a.filename FROM attachment a WHERE a.filename LIKE '%.csv' ORDER BY a.id",
+    )
+    .fetch_all(f.store.pool())
+    .await
+    .unwrap();
+    assert!(attachments.len() >= 2, "the seed has CSV attachments");
+    let data_dir = f._data.path().to_path_buf();
+    let (first_id, first_message, _) = attachments[0].clone();
+    let listed = rapport_core::attachments::list_for_message(&f.store, first_message)
+        .await
+        .unwrap();
+    assert!(listed.iter().any(|a| a.id == first_id && !a.cached));
+
+    let path = rapport_core::attachments::open(&f.store, &data_dir, first_id)
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(
+        bytes.starts_with(b"item;qty;price"),
+        "decoded from base64: {:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert!(path.starts_with(rapport_core::attachments::cache_dir(&data_dir)));
+
+    // The second message's attachment is deleted on the server before it was ever opened.
+    let (second_id, second_message, _) = attachments[1].clone();
+    let (uid, folder): (i64, String) = sqlx::query_as(
+        "SELECT l.uid, f.raw_name FROM message_location l JOIN folder f ON f.id = l.folder_id WHERE l.message_id = ?",
+    )
+    .bind(second_message)
+    .fetch_one(f.store.pool())
+    .await
+    .unwrap();
+    let mut s = session(&f).await;
+    s.select(&folder).await.unwrap();
+    let _: Vec<_> = s
+        .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Deleted)")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let _: Vec<_> = s
+        .uid_expunge(uid.to_string())
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let _ = s.logout().await;
+    let gone = rapport_core::attachments::open(&f.store, &data_dir, second_id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            gone,
+            rapport_core::attachments::AttachmentError::GoneFromServer
+        ),
+        "{gone:?}"
+    );
+    assert!(gone.to_string().contains("no longer on the server"));
+
+    // With the server gone entirely, the opened attachment still opens from the cache.
+    let Fixture {
+        server,
+        store,
+        _data,
+        ..
+    } = f;
+    drop(server);
+    let again = rapport_core::attachments::open(&store, _data.path(), first_id)
+        .await
+        .unwrap();
+    assert_eq!(again, path);
+}
