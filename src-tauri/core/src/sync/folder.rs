@@ -194,25 +194,42 @@ impl FolderSync<'_> {
             keep: self.account.keep_policy,
         };
         let total = missing.len() as u64;
-        let mut done = 0;
-        let mut new_messages = 0;
-        self.report(done, total);
-        for chunk in missing.chunks(BATCH_SIZE) {
-            let fetched = fetch_batch(session, chunk).await?;
-            // A dropped connection ends the FETCH stream early without an error; moving
-            // the cursor past what never arrived would leave a gap, so fail the folder.
-            if fetched.len() < chunk.len() {
-                return Err(SyncError::Imap(ImapError::Protocol(format!(
-                    "the server sent {} of {} requested messages (connection lost?)",
-                    fetched.len(),
-                    chunk.len()
-                ))));
+        self.report(0, total);
+        // Pipelined: while one batch is parsed and written, the next is on the wire, so
+        // the network never waits for the disk.
+        let (batches, mut arrived) = tokio::sync::mpsc::channel::<Vec<RawMessage>>(2);
+        let reader = async move {
+            for chunk in missing.chunks(BATCH_SIZE) {
+                let raw = fetch_raw(session, chunk).await?;
+                // A dropped connection ends the FETCH stream early without an error; moving
+                // the cursor past what never arrived would leave a gap, so fail the folder.
+                if raw.len() < chunk.len() {
+                    return Err(SyncError::Imap(ImapError::Protocol(format!(
+                        "the server sent {} of {} requested messages (connection lost?)",
+                        raw.len(),
+                        chunk.len()
+                    ))));
+                }
+                if batches.send(raw).await.is_err() {
+                    break; // the writer failed; its error is the one to report
+                }
             }
-            let outcome = self.store.store_batch(&ctx, &fetched).await?;
-            new_messages += outcome.new_messages;
-            done += chunk.len() as u64;
-            self.report(done, total);
-        }
+            Ok(())
+        };
+        let writer = async {
+            let (mut done, mut new_messages) = (0u64, 0u64);
+            while let Some(raw) = arrived.recv().await {
+                let count = raw.len() as u64;
+                let parsed = parse_batch(raw).await?;
+                new_messages += self.store.store_batch(&ctx, &parsed).await?.new_messages;
+                done += count;
+                self.report(done, total);
+            }
+            Ok::<u64, SyncError>(new_messages)
+        };
+        let (read, written) = tokio::join!(reader, writer);
+        let new_messages = written?;
+        read?;
         Ok(new_messages)
     }
 
@@ -269,18 +286,18 @@ impl FolderSync<'_> {
     }
 }
 
-/// Fetches full messages for `uids` and parses them off the async runtime.
-async fn fetch_batch(
-    session: &mut ImapSession,
-    uids: &[u32],
-) -> Result<Vec<FetchedMessage>, SyncError> {
+/// A message as fetched, before parsing: UID, flags, MODSEQ, INTERNALDATE, bytes.
+type RawMessage = (u32, MessageFlags, Option<u64>, Option<i64>, Vec<u8>);
+
+/// Fetches full messages for `uids`, draining the stream to its end (leftovers would
+/// leak into the next command).
+async fn fetch_raw(session: &mut ImapSession, uids: &[u32]) -> Result<Vec<RawMessage>, SyncError> {
     let set = uids
         .iter()
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    // The stream is always drained to the end: leftovers would leak into the next command.
-    let raw: Vec<(u32, MessageFlags, Option<u64>, Option<i64>, Vec<u8>)> = session
+    let raw = session
         .uid_fetch(&set, "(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
         .await
         .map_err(ImapError::from)?
@@ -300,7 +317,12 @@ async fn fetch_batch(
         .try_collect()
         .await
         .map_err(ImapError::from)?;
-    let parsed = tokio::task::spawn_blocking(move || {
+    Ok(raw)
+}
+
+/// Parses a batch on the blocking pool (parsing is CPU work).
+async fn parse_batch(raw: Vec<RawMessage>) -> Result<Vec<FetchedMessage>, SyncError> {
+    tokio::task::spawn_blocking(move || {
         raw.into_iter()
             .map(|(uid, flags, modseq, internal, body)| FetchedMessage {
                 uid,
@@ -311,6 +333,5 @@ async fn fetch_batch(
             .collect::<Vec<_>>()
     })
     .await
-    .map_err(|e| ImapError::Protocol(format!("parser task failed: {e}")))?;
-    Ok(parsed)
+    .map_err(|e| SyncError::Imap(ImapError::Protocol(format!("parser task failed: {e}"))))
 }
