@@ -16,6 +16,7 @@ vi.mock("../lib/api", () => ({
   listFolders: vi.fn(),
   updateAccount: vi.fn(),
   reconnectAccount: vi.fn(),
+  onSyncProgress: vi.fn(),
   openExternal: vi.fn(),
 }));
 
@@ -28,6 +29,10 @@ const testConnection = vi.mocked(api.testConnection);
 const listFolders = vi.mocked(api.listFolders);
 const updateAccount = vi.mocked(api.updateAccount);
 const reconnectAccount = vi.mocked(api.reconnectAccount);
+const onSyncProgress = vi.mocked(api.onSyncProgress);
+
+/** The app's background syncs: `emit` sends a "sync-progress" event to the screen. */
+let background: { emit: (event: SyncProgress) => void; unlisten: ReturnType<typeof vi.fn> };
 
 /** Holds sync_account open and hands its progress callback to the test. */
 function holdSync() {
@@ -42,7 +47,16 @@ function holdSync() {
 
 beforeEach(() => {
   vi.resetAllMocks();
+  const unlisten = vi.fn();
+  background = { emit: () => {}, unlisten };
+  onSyncProgress.mockImplementation(async (handler) => {
+    background.emit = handler;
+    return unlisten;
+  });
 });
+
+const folderEvent = (accountId: number, folder: string, done: number, total: number) =>
+  ({ kind: "folder", accountId, folder, done, total, rate: 0, etaSecs: null }) as const;
 
 describe("AccountsScreen", () => {
   it("invites the user to add a mailbox when there is none", async () => {
@@ -121,11 +135,11 @@ describe("AccountsScreen", () => {
     expect(within(row).getByRole("progressbar")).not.toHaveAttribute("aria-valuenow");
 
     progress.emit({ kind: "started", accountId: 7 });
-    progress.emit({ kind: "folder", accountId: 7, folder: "INBOX", done: 50, total: 200 });
+    progress.emit(folderEvent(7, "INBOX", 50, 200));
     await vi.waitFor(() => expect(within(row).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "25"));
     expect(within(row).getByTestId("sync-progress")).toHaveTextContent("INBOX · 50 of 200");
 
-    progress.emit({ kind: "folder", accountId: 7, folder: "Sent", done: 3, total: 4 });
+    progress.emit(folderEvent(7, "Sent", 3, 4));
     await vi.waitFor(() => expect(within(row).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "75"));
     expect(within(row).getByTestId("sync-progress")).toHaveTextContent("Sent · 3 of 4");
 
@@ -150,6 +164,117 @@ describe("AccountsScreen", () => {
     const row = screen.getByTestId("account-row");
     await vi.waitFor(() => expect(row).toHaveAttribute("data-state", "failed"));
     expect(within(row).getByTestId("account-error")).toHaveTextContent("The server could not be reached.");
+  });
+
+  it("shows a background sync's progress with its rate and time left", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, lastSyncAt: "2025-03-01T11:00:00Z" })]);
+    render(AccountsScreen);
+    const row = await screen.findByTestId("account-row");
+    expect(onSyncProgress).toHaveBeenCalledOnce();
+    expect(row).toHaveAttribute("data-state", "up-to-date");
+
+    background.emit({ kind: "started", accountId: 7 });
+    await vi.waitFor(() => expect(row).toHaveAttribute("data-state", "syncing"));
+    expect(within(row).getByTestId("sync-progress")).toHaveTextContent("Connecting…");
+    expect(within(row).getByTestId("sync-now")).toBeDisabled();
+
+    background.emit({ ...folderEvent(7, "INBOX", 1200, 5000), rate: 850.4, etaSecs: 4.6 });
+    await vi.waitFor(() => expect(within(row).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "24"));
+    expect(within(row).getByTestId("sync-progress")).toHaveTextContent(
+      "INBOX · 1,200 of 5,000 · 850 msg/s · about 5 sec left",
+    );
+
+    background.emit({ ...folderEvent(7, "INBOX", 2000, 5000), rate: 2.44, etaSecs: 150 });
+    await vi.waitFor(() =>
+      expect(within(row).getByTestId("sync-progress")).toHaveTextContent(
+        "INBOX · 2,000 of 5,000 · 2.4 msg/s · about 3 min left",
+      ),
+    );
+
+    // The rate and time left are left out until they are known.
+    background.emit(folderEvent(7, "Sent", 1, 40));
+    await vi.waitFor(() => expect(within(row).getByTestId("sync-progress").textContent?.trim()).toBe("Sent · 1 of 40"));
+    expect(syncAccount).not.toHaveBeenCalled();
+  });
+
+  it("refreshes the row when a background sync finishes", async () => {
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2025-03-01T12:00:00Z") });
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, messageCount: 10, lastSyncAt: "2025-03-01T11:00:00Z" })]);
+    render(AccountsScreen);
+    const row = await screen.findByTestId("account-row");
+    expect(within(row).getByTestId("account-last-sync")).toHaveTextContent("Synced 1 hour ago");
+
+    background.emit({ kind: "started", accountId: 7 });
+    background.emit(folderEvent(7, "INBOX", 4, 5));
+    await vi.waitFor(() => expect(within(row).getByTestId("sync-progress")).toBeInTheDocument());
+
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, messageCount: 15, lastSyncAt: "2025-03-01T11:59:50Z" })]);
+    background.emit({ kind: "finished", accountId: 7, newMessages: 5, messageCount: 15 });
+
+    await vi.waitFor(() => expect(within(row).queryByTestId("sync-progress")).not.toBeInTheDocument());
+    expect(within(row).getByTestId("account-message-count")).toHaveTextContent("15 messages");
+    await vi.waitFor(() => expect(within(row).getByTestId("account-last-sync")).toHaveTextContent("Synced just now"));
+    expect(row).toHaveAttribute("data-state", "up-to-date");
+    expect(row).toHaveAttribute("data-last-sync-at", "2025-03-01T11:59:50Z");
+    expect(listAccounts).toHaveBeenCalledTimes(2);
+    vi.useRealTimers();
+  });
+
+  it("shows a failed background sync on the row", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, lastSyncAt: "2025-03-01T11:00:00Z" })]);
+    render(AccountsScreen);
+    const row = await screen.findByTestId("account-row");
+
+    background.emit({ kind: "started", accountId: 7 });
+    background.emit({ kind: "failed", accountId: 7, message: "The server could not be reached." });
+
+    await vi.waitFor(() => expect(row).toHaveAttribute("data-state", "failed"));
+    expect(within(row).queryByTestId("sync-progress")).not.toBeInTheDocument();
+    expect(within(row).getByTestId("account-error")).toHaveTextContent("The server could not be reached.");
+  });
+
+  it("pauses the row with the reason and offers Reconnect when a background sync pauses", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, lastSyncAt: "2025-03-01T11:00:00Z" })]);
+    reconnectAccount.mockResolvedValue(accountSummary({ id: 7 }));
+    holdSync();
+    const user = userEvent.setup();
+    render(AccountsScreen);
+    const row = await screen.findByTestId("account-row");
+
+    background.emit({ kind: "started", accountId: 7 });
+    background.emit({ kind: "paused", accountId: 7, reason: "the password was refused" });
+
+    await vi.waitFor(() => expect(row).toHaveAttribute("data-state", "paused"));
+    expect(within(row).queryByTestId("sync-progress")).not.toBeInTheDocument();
+    expect(within(row).getByTestId("account-state")).toHaveTextContent("Paused: the password was refused");
+    expect(within(row).queryByTestId("sync-now")).not.toBeInTheDocument();
+
+    await user.click(within(row).getByTestId("reconnect-account"));
+    expect(reconnectAccount).toHaveBeenCalledWith(7);
+    await vi.waitFor(() => expect(syncAccount).toHaveBeenCalledWith(7, expect.any(Function)));
+  });
+
+  it("stops following background syncs when the screen goes away", async () => {
+    listAccounts.mockResolvedValue([accountSummary()]);
+    const { unmount } = render(AccountsScreen);
+    await screen.findByTestId("account-row");
+    expect(background.unlisten).not.toHaveBeenCalled();
+
+    unmount();
+
+    expect(background.unlisten).toHaveBeenCalledOnce();
+  });
+
+  it("stops following even when it goes away before the listener is in place", async () => {
+    listAccounts.mockResolvedValue([accountSummary()]);
+    const listener = deferred<() => void>();
+    onSyncProgress.mockReturnValue(listener.promise);
+    const { unmount } = render(AccountsScreen);
+    unmount();
+
+    listener.resolve(background.unlisten as () => void);
+
+    await vi.waitFor(() => expect(background.unlisten).toHaveBeenCalledOnce());
   });
 
   it("adds an account through the wizard, closes it and starts its first sync", async () => {

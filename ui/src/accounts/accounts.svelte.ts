@@ -1,6 +1,7 @@
 // State of the Accounts screen: the accounts as the database has them, plus the syncs
-// running now. The list is re-read from the database after every change, so the
-// Rust side stays the one source of truth.
+// running now, whether started here or by the app in the background. The list is
+// re-read from the database after every change, so the Rust side stays the one
+// source of truth.
 import * as api from "../lib/api";
 import { toCommandError } from "../lib/errors";
 import type { AccountSettingsUpdate, AccountSummary, NewAccount, SyncProgress } from "../lib/types";
@@ -10,6 +11,14 @@ export interface SyncActivity {
   folder: string | null;
   done: number;
   total: number;
+  /** Messages per second so far; 0 while unknown. */
+  rate: number;
+  /** Seconds left at that rate; null while unknown. */
+  etaSecs: number | null;
+}
+
+function starting(): SyncActivity {
+  return { folder: null, done: 0, total: 0, rate: 0, etaSecs: null };
 }
 
 export class AccountsStore {
@@ -20,6 +29,34 @@ export class AccountsStore {
   syncs = $state<Record<number, SyncActivity>>({});
   /** The failure of the latest sync this session, until the next one starts. */
   syncErrors = $state<Record<number, string>>({});
+  /** Accounts with a sync() call running; bookkeeping only, so not reactive. */
+  private readonly ownSyncs = new Set<number>();
+
+  /**
+   * Shows the syncs the app runs in the background on the rows, like those started
+   * here, until the returned function is called.
+   */
+  follow(): () => void {
+    let stopped = false;
+    let unlisten: (() => void) | undefined;
+    api
+      .onSyncProgress((event) => {
+        if (!stopped) this.applyBackground(event);
+      })
+      .then(
+        (stop) => {
+          if (stopped) stop();
+          else unlisten = stop;
+        },
+        () => {
+          // The rows still show the syncs started here, and the list is re-read after each.
+        },
+      );
+    return () => {
+      stopped = true;
+      unlisten?.();
+    };
+  }
 
   async load(): Promise<void> {
     try {
@@ -68,7 +105,8 @@ export class AccountsStore {
 
   async sync(accountId: number): Promise<void> {
     if (this.syncs[accountId]) return;
-    this.syncs[accountId] = { folder: null, done: 0, total: 0 };
+    this.ownSyncs.add(accountId);
+    this.syncs[accountId] = starting();
     delete this.syncErrors[accountId];
     try {
       const outcome = await api.syncAccount(accountId, (event) => this.applyProgress(event));
@@ -80,27 +118,47 @@ export class AccountsStore {
     } catch (reason) {
       this.syncErrors[accountId] = toCommandError(reason).message;
     } finally {
+      this.ownSyncs.delete(accountId);
       delete this.syncs[accountId];
       await this.refresh();
     }
   }
 
+  /** Applies an event of a sync, started here or in the background. */
   private applyProgress(event: SyncProgress): void {
     const id = event.accountId;
     switch (event.kind) {
       case "started":
-        this.syncs[id] = { folder: null, done: 0, total: 0 };
+        this.syncs[id] = starting();
+        delete this.syncErrors[id];
         break;
-      case "folder":
-        this.syncs[id] = { folder: event.folder, done: event.done, total: event.total };
+      case "folder": {
+        const { folder, done, total, rate, etaSecs } = event;
+        this.syncs[id] = { folder, done, total, rate, etaSecs };
         break;
+      }
       case "finished":
         this.patch(id, { messageCount: event.messageCount });
         break;
       case "failed":
         this.syncErrors[id] = event.message;
         break;
+      case "paused":
+        this.patch(id, { state: "paused", pausedReason: event.reason });
+        break;
     }
+  }
+
+  /**
+   * A background sync also has to end on the row when it ends, as sync() does for
+   * its own; while one of those runs, it stays in charge of the row.
+   */
+  private applyBackground(event: SyncProgress): void {
+    this.applyProgress(event);
+    const id = event.accountId;
+    if (event.kind === "started" || event.kind === "folder" || this.ownSyncs.has(id)) return;
+    delete this.syncs[id];
+    if (event.kind === "finished") void this.refreshAccount(id);
   }
 
   private replace(account: AccountSummary): void {
@@ -112,6 +170,17 @@ export class AccountsStore {
   private patch(accountId: number, changes: Partial<AccountSummary>): void {
     const account = this.accounts.find((a) => a.id === accountId);
     if (account) Object.assign(account, changes);
+  }
+
+  /** Re-reads one account, for its exact count and last sync; a failure keeps what is shown. */
+  private async refreshAccount(accountId: number): Promise<void> {
+    try {
+      const fresh = (await api.listAccounts()).find((a) => a.id === accountId);
+      // Not if it was removed meanwhile.
+      if (fresh && this.accounts.some((a) => a.id === accountId)) this.replace(fresh);
+    } catch {
+      // The count from the event is still shown.
+    }
   }
 
   /** Re-reads the list; a failure keeps what is shown. */

@@ -1,4 +1,5 @@
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import { describe, expect, it, vi } from "vitest";
 import {
@@ -6,6 +7,7 @@ import {
   discoverSettings,
   listAccounts,
   listFolders,
+  onSyncProgress,
   openExternal,
   reconnectAccount,
   removeAccount,
@@ -22,6 +24,8 @@ vi.mock("@tauri-apps/api/core", () => ({
 }));
 
 vi.mock("@tauri-apps/plugin-opener", () => ({ openUrl: vi.fn() }));
+
+vi.mock("@tauri-apps/api/event", () => ({ listen: vi.fn() }));
 
 const mockedInvoke = vi.mocked(invoke);
 
@@ -44,6 +48,20 @@ describe("api", () => {
     expect(mockedInvoke).toHaveBeenLastCalledWith("reconnect_account", { accountId: 2 });
     await listFolders(2);
     expect(mockedInvoke).toHaveBeenLastCalledWith("list_folders", { accountId: 2 });
+  });
+
+  it("hands the background syncs' events to the handler and returns the unlisten function", async () => {
+    const unlisten = vi.fn();
+    vi.mocked(listen).mockResolvedValue(unlisten);
+    const handler = vi.fn();
+
+    expect(await onSyncProgress(handler)).toBe(unlisten);
+
+    expect(listen).toHaveBeenCalledWith("sync-progress", expect.any(Function));
+    const callback = vi.mocked(listen).mock.calls[0]![1];
+    const payload = { kind: "paused", accountId: 3, reason: "the password was refused" } as const;
+    callback({ event: "sync-progress", id: 1, payload });
+    expect(handler).toHaveBeenCalledWith(payload);
   });
 
   it("opens links through the opener plugin", async () => {

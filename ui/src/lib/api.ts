@@ -1,6 +1,7 @@
 // The only module that talks to the Rust side. Components call these functions,
 // never `invoke` directly, so the IPC contract lives in one place.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import { CommandFailure, toCommandError } from "./errors";
 import type {
@@ -69,6 +70,14 @@ export function syncAccount(
   const channel = new Channel<SyncProgress>();
   channel.onmessage = onProgress;
   return call("sync_account", { accountId, onProgress: channel });
+}
+
+/**
+ * Follows the syncs the app runs in the background (IDLE and polling); they are not
+ * reported to any `syncAccount` call. Resolves to the function that stops following.
+ */
+export function onSyncProgress(handler: (event: SyncProgress) => void): Promise<UnlistenFn> {
+  return listen<SyncProgress>("sync-progress", (event) => handler(event.payload));
 }
 
 /** Opens a web page in the user's browser. */

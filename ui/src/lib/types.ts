@@ -158,11 +158,27 @@ export interface FolderInfo {
   unreadCount: number;
 }
 
+/**
+ * A step of a sync. Syncs started with sync_account report on its channel; the
+ * background syncs (IDLE and polling) send the same events as "sync-progress".
+ */
 export type SyncProgress =
   | { kind: "started"; accountId: number }
-  | { kind: "folder"; accountId: number; folder: string; done: number; total: number }
+  | {
+      kind: "folder";
+      accountId: number;
+      folder: string;
+      done: number;
+      total: number;
+      /** Messages per second so far; 0 until it is known. */
+      rate: number;
+      /** Seconds left at that rate; null until it is known. */
+      etaSecs: number | null;
+    }
   | { kind: "finished"; accountId: number; newMessages: number; messageCount: number }
-  | { kind: "failed"; accountId: number; message: string };
+  | { kind: "failed"; accountId: number; message: string }
+  /** The account stopped syncing until the user presses Reconnect. */
+  | { kind: "paused"; accountId: number; reason: string };
 
 export interface SyncOutcome {
   newMessages: number;

@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import en from "./en.json";
-import { formatRelativeTime, t, type MessageKey } from ".";
+import { formatDuration, formatRelativeTime, t, type MessageKey } from ".";
 
 const srcDir = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -75,5 +75,17 @@ describe("formatRelativeTime", () => {
     expect(ago(2 * 3600 + 59)).toBe("2 hours ago");
     expect(ago(26 * 3600)).toBe("yesterday");
     expect(ago(400 * 86400)).toBe("last year");
+  });
+});
+
+describe("formatDuration", () => {
+  it("rounds to the largest sensible unit", () => {
+    expect(formatDuration(0)).toBe("1 sec");
+    expect(formatDuration(4.6)).toBe("5 sec");
+    expect(formatDuration(59.4)).toBe("59 sec");
+    expect(formatDuration(150)).toBe("3 min");
+    expect(formatDuration(59 * 60)).toBe("59 min");
+    expect(formatDuration(5400)).toBe("1.5 hr");
+    expect(formatDuration(12 * 3600 + 1000)).toBe("12 hr");
   });
 });

@@ -52,6 +52,22 @@ export function formatDate(date: Date): string {
   return dateFormat.format(date);
 }
 
+const durationFormats = {
+  second: new Intl.NumberFormat(locale, { style: "unit", unit: "second", unitDisplay: "short" }),
+  minute: new Intl.NumberFormat(locale, { style: "unit", unit: "minute", unitDisplay: "short" }),
+  hour: new Intl.NumberFormat(locale, { style: "unit", unit: "hour", unitDisplay: "short" }),
+};
+
+/** A rough length of time in its largest sensible unit: "45 sec", "3 min", "1.5 hr". */
+export function formatDuration(seconds: number): string {
+  const whole = Math.max(1, Math.round(seconds));
+  if (whole < 60) return durationFormats.second.format(whole);
+  const minutes = Math.round(whole / 60);
+  if (minutes < 60) return durationFormats.minute.format(minutes);
+  const hours = whole / 3600;
+  return durationFormats.hour.format(hours < 10 ? Math.round(hours * 10) / 10 : Math.round(hours));
+}
+
 const units: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
   ["year", 365 * 24 * 3600],
   ["month", 30 * 24 * 3600],
