@@ -2,7 +2,8 @@
 #   make run   installs what is missing, builds the UI and the app, and starts it
 #   make test  installs what is missing and runs every test (Rust, UI, end-to-end)
 # Other targets: make dev (hot-reloading UI), make mailserver (a local test mail server),
-# make clean.
+# make bench (sync throughput, memory, latency), make fuzz (a long run of the hostile-MIME
+# property tests), make clean.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -10,7 +11,7 @@ CARGO ?= cargo
 APP_FEATURES := --features rapport/custom-protocol
 TAURI := TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri
 
-.PHONY: run dev test mailserver ui clean
+.PHONY: run dev test bench fuzz mailserver ui clean
 
 run:
 	.ci/bootstrap.sh run
@@ -24,6 +25,16 @@ dev:
 test:
 	.ci/bootstrap.sh test
 	tests/run-all.sh
+
+bench:
+	.ci/bootstrap.sh test
+	tests/bench/run.sh
+
+# The fuzz target of the parse-and-store path: proptest generators of hostile MIME (cargo
+# fuzz needs a nightly toolchain this project does not require). FUZZ_CASES sets the length.
+FUZZ_CASES ?= 20000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p rapport-core --test hostile_mime
 
 mailserver:
 	.ci/bootstrap.sh test

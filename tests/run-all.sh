@@ -18,7 +18,8 @@ cargo build --workspace --bins --features rapport/custom-protocol
 cargo test --workspace --features rapport/custom-protocol --no-run
 
 step "Rust: unit and integration tests (real Dovecot + Postfix, real Secret Service)"
-tests/harness/with-keyring.sh cargo test --workspace --features rapport/custom-protocol
+# The hostile-MIME property tests run briefly here; `make fuzz` runs them long.
+PROPTEST_CASES=${PROPTEST_CASES:-64} tests/harness/with-keyring.sh cargo test --workspace --features rapport/custom-protocol
 
 step "End-to-end: the app window over WebDriver"
 tests/harness/with-keyring.sh tests/e2e/run.sh
