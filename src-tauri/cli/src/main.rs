@@ -56,6 +56,32 @@ enum Command {
     Contacts,
     /// A contact's messages, newest first.
     Timeline { address: String },
+    /// Work with one contact: create, set its stage, merge another into it.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Companies with their contacts and mail counts.
+    Companies,
+    /// Addresses in your mail that are not contacts yet, most mail first.
+    Unlinked {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Never make contacts of an address ("a@b.cz") or a domain ("@b.cz").
+    Ignore { value: String },
+}
+
+#[derive(Subcommand)]
+enum ContactCommand {
+    /// Make a contact of an address; its stored mail is linked at once.
+    Create {
+        address: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Set the stage (lead, prospect, customer, or your own word).
+    Stage { address: String, stage: String },
+    /// Merge the contact owning MERGE into the one owning KEEP.
+    Merge { keep: String, merge: String },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +143,9 @@ struct AddArgs {
     /// Check for new mail every this many seconds while `sync` keeps running.
     #[arg(long, default_value_t = 300)]
     poll_interval: i64,
+    /// New contacts from incoming mail start in the "lead" stage.
+    #[arg(long)]
+    new_senders_are_leads: bool,
 }
 
 fn parse_security(text: &str) -> std::result::Result<Security, String> {
@@ -260,9 +289,94 @@ async fn run(cli: Cli, data_dir: PathBuf) -> Result<()> {
             })
         }
         Command::Discover { address } => discover_command(&address, json).await,
+        Command::Contact(command) => contact_command(&store, command, json).await,
+        Command::Companies => {
+            let companies = store.list_companies(None).await?;
+            print(json, &companies, || {
+                companies
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}  ({})  {} contacts  {} messages",
+                            c.name, c.domain, c.contact_count, c.message_count
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Command::Unlinked { limit } => {
+            let people = store.unlinked_correspondents(limit).await?;
+            print(json, &people, || {
+                people
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}  <{}>  {} messages",
+                            p.display_name, p.address, p.message_count
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+        Command::Ignore { value } => {
+            store.add_ignore_rule(&value).await?;
+            print(json, &serde_json::json!({ "ignored": value }), || {
+                format!("Ignoring {value}: it will not become a contact.")
+            })
+        }
     };
     store.close().await;
     result
+}
+
+async fn contact_command(store: &Store, command: ContactCommand, json: bool) -> Result<()> {
+    let owner = |address: String| async move {
+        store.contact_id_for(&address).await?.with_context(|| {
+            format!(
+                "{address} is not a contact; create it with `rapport-cli contact create {address}`"
+            )
+        })
+    };
+    let id = match command {
+        ContactCommand::Create { address, name } => {
+            store.create_contact(&address, name.as_deref()).await?
+        }
+        ContactCommand::Stage { address, stage } => {
+            let id = owner(address).await?;
+            let details = store.contact(id).await?;
+            store
+                .update_contact(
+                    id,
+                    &rapport_core::store::ContactUpdate {
+                        display_name: details.summary.display_name,
+                        stage,
+                        tags: details.summary.tags,
+                        notes: details.notes,
+                        follow_up_at: details.follow_up_at,
+                    },
+                )
+                .await?;
+            id
+        }
+        ContactCommand::Merge { keep, merge } => {
+            let keep = owner(keep).await?;
+            let merge = owner(merge).await?;
+            store.merge_contacts(keep, merge).await?;
+            keep
+        }
+    };
+    let details = store.contact(id).await?;
+    print(json, &details, || {
+        format!(
+            "{} <{}>  stage {}  {} messages",
+            details.summary.display_name,
+            details.emails.join(", "),
+            details.summary.stage,
+            details.summary.message_count
+        )
+    })
 }
 
 async fn discover_command(address: &str, json: bool) -> Result<()> {
@@ -364,6 +478,7 @@ async fn add_account(accounts: &AccountService, args: AddArgs, json: bool) -> Re
         pinned_sha256: args.trust_fingerprint,
         // Asking for `--imap-security none` or `--smtp-security none` by name is the consent.
         allow_plaintext: explicit_plaintext,
+        new_senders_are_leads: args.new_senders_are_leads,
     };
     let record = accounts.add(new).await.map_err(|e| match e.field() {
         Some(field) => anyhow::anyhow!("{e} (field: {})", cli_flag(field)),

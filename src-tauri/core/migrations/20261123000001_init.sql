@@ -123,10 +123,16 @@ CREATE TABLE contact (
     notes        TEXT    NOT NULL DEFAULT '',
     follow_up_at INTEGER,
     origin       TEXT    NOT NULL CHECK (origin IN ('manual', 'sent', 'received', 'import')),
+    -- Kept in step by the store whenever links change, so lists never recount.
+    message_count   INTEGER NOT NULL DEFAULT 0,
+    sent_count      INTEGER NOT NULL DEFAULT 0,
+    received_count  INTEGER NOT NULL DEFAULT 0,
+    last_contact_at INTEGER,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX contact_company ON contact (company_id);
+CREATE INDEX contact_last ON contact (last_contact_at DESC);
 
 CREATE TABLE contact_email (
     address    TEXT    PRIMARY KEY,                         -- normalised; one address belongs to one contact

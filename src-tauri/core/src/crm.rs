@@ -189,6 +189,8 @@ pub struct AccountIdentity {
     /// The account's own addresses and aliases, normalised.
     pub me: HashSet<String>,
     pub policy: ContactPolicy,
+    /// New contacts from incoming mail start in the "lead" stage.
+    pub leads_from_incoming: bool,
 }
 
 impl AccountIdentity {
@@ -310,6 +312,7 @@ mod tests {
         AccountIdentity {
             me: ["alice@rapport.test".to_owned()].into_iter().collect(),
             policy,
+            leads_from_incoming: false,
         }
     }
 
@@ -387,5 +390,59 @@ mod tests {
         assert_eq!(display_name_for("", "jan.novak@firma.cz"), "Jan Novak");
         assert_eq!(display_name_for("\"Olena\"", "o@x.ua"), "Olena");
         assert_eq!(display_name_for("o@x.ua", "o@x.ua"), "O");
+    }
+}
+
+/// The registrable domain a company is known by ("mail.acme-logistics.cz" →
+/// "acme-logistics.cz"), or `None` for free-mail and domains without a public suffix.
+pub fn company_domain(address: &str) -> Option<String> {
+    let domain = domain_of(address);
+    if domain.is_empty() || is_free_mail_domain(domain) {
+        return None;
+    }
+    let registrable = psl::domain_str(domain)?;
+    if is_free_mail_domain(registrable) {
+        return None;
+    }
+    Some(registrable.to_owned())
+}
+
+/// A company name made from its domain: "acme-logistics.cz" → "Acme Logistics".
+pub fn company_name_for(domain: &str) -> String {
+    let label = psl::domain(domain.as_bytes())
+        .and_then(|d| {
+            let suffix_len = d.suffix().as_bytes().len();
+            let full = d.as_bytes();
+            full.len()
+                .checked_sub(suffix_len + 1)
+                .map(|end| String::from_utf8_lossy(&full[..end]).into_owned())
+        })
+        .unwrap_or_else(|| domain.split('.').next().unwrap_or(domain).to_owned());
+    display_name_for("", &format!("{label}@x"))
+}
+
+#[cfg(test)]
+mod company_tests {
+    use super::*;
+
+    #[test]
+    fn companies_come_from_registrable_domains_not_free_mail() {
+        assert_eq!(
+            company_domain("jan@mail.acme-logistics.cz").as_deref(),
+            Some("acme-logistics.cz")
+        );
+        assert_eq!(
+            company_domain("ann@sales.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(company_domain("olena@ukr.net"), None);
+        assert_eq!(company_domain("x@gmail.com"), None);
+        assert_eq!(
+            company_domain("jana@email.seznam.cz"),
+            None,
+            "subdomain of a free-mail provider"
+        );
+        assert_eq!(company_name_for("acme-logistics.cz"), "Acme Logistics");
+        assert_eq!(company_name_for("example.co.uk"), "Example");
     }
 }

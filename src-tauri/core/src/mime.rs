@@ -118,7 +118,10 @@ fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
 /// because losing mail is worse than showing it plainly.
 pub fn parse(raw: &[u8], internal_date: Option<i64>) -> ParsedMessage {
     let size = raw.len() as i64;
-    let Some(message) = MessageParser::default().parse(raw) else {
+    // A panic inside mail-parser (its debug assertions fire on some broken nesting) must
+    // not take a sync down: such a message is kept like one it cannot parse at all.
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(raw));
+    let Some(message) = parsed.ok().flatten() else {
         return ParsedMessage {
             dedup_key: format!("sha256:{}", hex::encode(Sha256::digest(raw))),
             message_id: None,
@@ -189,6 +192,7 @@ pub fn parse(raw: &[u8], internal_date: Option<i64>) -> ParsedMessage {
 
     let attachments = collect_attachments(&message);
     let is_bulk = is_bulk(&message);
+    drop_flat(message);
 
     let dedup_key = match &message_id {
         Some(id) => id.clone(),
@@ -209,6 +213,20 @@ pub fn parse(raw: &[u8], internal_date: Option<i64>) -> ParsedMessage {
         attachments,
         is_bulk,
         size,
+    }
+}
+
+/// Drops a message one nesting level at a time. mail-parser's own drop recurses through
+/// message/rfc822 parts, and mail nesting them ~20,000 deep (1 MB) overflows a 2 MB stack
+/// and aborts the process.
+fn drop_flat(message: mail_parser::Message<'_>) {
+    let mut pending = vec![message];
+    while let Some(mut message) = pending.pop() {
+        for part in &mut message.parts {
+            if let PartType::Message(inner) = std::mem::take(&mut part.body) {
+                pending.push(inner);
+            }
+        }
     }
 }
 
@@ -316,8 +334,7 @@ pub fn snippet(text: &str) -> String {
 /// alone later (RFC 3501 §6.4.5: children of a multipart are numbered from 1; a
 /// single-part message's body is section 1).
 fn collect_attachments(message: &mail_parser::Message<'_>) -> Vec<ParsedAttachment> {
-    let mut sections = std::collections::HashMap::new();
-    number_parts(message, 0, String::new(), &mut sections);
+    let sections = number_parts(message);
     let mut out = Vec::new();
     for id in &message.attachments {
         let Some(part) = message.parts.get(*id as usize) else {
@@ -332,35 +349,38 @@ fn collect_attachments(message: &mail_parser::Message<'_>) -> Vec<ParsedAttachme
     out
 }
 
-fn number_parts(
-    message: &mail_parser::Message<'_>,
-    part_id: u32,
-    section: String,
-    out: &mut std::collections::HashMap<u32, String>,
-) {
-    let Some(part) = message.parts.get(part_id as usize) else {
-        return;
-    };
-    match &part.body {
-        PartType::Multipart(children) => {
-            for (index, child) in children.iter().enumerate() {
-                let child_section = if section.is_empty() {
-                    (index + 1).to_string()
+/// IMAP section of every leaf part. An explicit stack, not recursion: hostile mail nests
+/// multiparts thousands deep, which would overflow the stack and abort the process.
+fn number_parts(message: &mail_parser::Message<'_>) -> std::collections::HashMap<u32, String> {
+    let mut out = std::collections::HashMap::new();
+    let mut pending = vec![(0u32, String::new())];
+    while let Some((part_id, section)) = pending.pop() {
+        let Some(part) = message.parts.get(part_id as usize) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Multipart(children) => {
+                // Children always come after their parent; the check rules out a cycle.
+                for (index, child) in children.iter().enumerate().filter(|(_, c)| **c > part_id) {
+                    let child_section = if section.is_empty() {
+                        (index + 1).to_string()
+                    } else {
+                        format!("{section}.{}", index + 1)
+                    };
+                    pending.push((*child, child_section));
+                }
+            }
+            _ => {
+                let section = if section.is_empty() {
+                    "1".to_owned()
                 } else {
-                    format!("{section}.{}", index + 1)
+                    section
                 };
-                number_parts(message, *child, child_section, out);
+                out.insert(part_id, section);
             }
         }
-        _ => {
-            let section = if section.is_empty() {
-                "1".to_owned()
-            } else {
-                section
-            };
-            out.insert(part_id, section);
-        }
     }
+    out
 }
 
 fn describe_attachment(part: &MessagePart<'_>, part_id: String) -> ParsedAttachment {

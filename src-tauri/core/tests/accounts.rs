@@ -40,6 +40,7 @@ fn new_account(server: &MailServer) -> NewAccount {
         ca_pem: Some(std::fs::read_to_string(&server.ca_file).unwrap()),
         pinned_sha256: None,
         allow_plaintext: false,
+        new_senders_are_leads: false,
     }
 }
 

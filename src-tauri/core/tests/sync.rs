@@ -88,6 +88,7 @@ async fn fixture(
             ca_pem: Some(std::fs::read_to_string(&server.ca_file).unwrap()),
             pinned_sha256: None,
             allow_plaintext: false,
+            new_senders_are_leads: false,
         })
         .await
         .expect("add account");

@@ -29,6 +29,8 @@ pub enum AccountError {
     Smtp(SmtpError),
     #[error("{0}")]
     Secret(#[from] SecretError),
+    #[error("That {0} no longer exists; the list may be out of date.")]
+    NotFound(String),
     #[error("Rapport's database failed: {0}")]
     Store(StoreError),
 }
@@ -56,6 +58,8 @@ impl From<StoreError> for AccountError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::DuplicateAccount(email) => AccountError::Duplicate(email),
+            StoreError::Invalid { field, message } => AccountError::Invalid { field, message },
+            StoreError::NotFound(what) => AccountError::NotFound(what),
             other => AccountError::Store(other),
         }
     }
@@ -143,6 +147,7 @@ impl AccountError {
             AccountError::Imap(_) => "imap",
             AccountError::Smtp(_) => "smtp",
             AccountError::Secret(_) => "keyring",
+            AccountError::NotFound(_) => "not_found",
             AccountError::Store(_) => "store",
         }
     }

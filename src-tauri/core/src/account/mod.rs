@@ -110,6 +110,9 @@ pub struct NewAccount {
     /// The user explicitly accepted a connection without encryption.
     #[serde(default)]
     pub allow_plaintext: bool,
+    /// New contacts from incoming mail start as leads.
+    #[serde(default)]
+    pub new_senders_are_leads: bool,
 }
 
 fn default_contact_policy() -> ContactPolicy {
@@ -313,6 +316,7 @@ pub fn validate(new: &NewAccount) -> Result<NewAccountRecord, AccountError> {
         keep_policy: new.keep_policy,
         contact_policy: new.contact_policy,
         poll_interval_secs: validate_poll_interval(new.poll_interval_secs)?,
+        leads_from_incoming: new.new_senders_are_leads,
     })
 }
 
@@ -561,6 +565,7 @@ mod tests {
             poll_interval_secs: 300,
             pinned_sha256: None,
             allow_plaintext: false,
+            new_senders_are_leads: false,
         }
     }
 

@@ -52,6 +52,7 @@ pub struct NewAccountRecord {
     pub keep_policy: KeepPolicy,
     pub contact_policy: ContactPolicy,
     pub poll_interval_secs: i64,
+    pub leads_from_incoming: bool,
 }
 
 /// The settings a user can change after adding an account.
@@ -84,6 +85,7 @@ pub struct AccountRecord {
     pub keep_policy: KeepPolicy,
     pub contact_policy: ContactPolicy,
     pub poll_interval_secs: i64,
+    pub leads_from_incoming: bool,
     pub paused_reason: Option<String>,
     pub consecutive_failures: i64,
     pub last_error: Option<String>,
@@ -152,6 +154,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord> {
         contact_policy: ContactPolicy::parse(&contacts)
             .ok_or_else(|| StoreError::Corrupt(format!("contact policy {contacts}")))?,
         poll_interval_secs: row.try_get("poll_interval_secs")?,
+        leads_from_incoming: row.try_get("leads_from_incoming")?,
         paused_reason: if state == "paused" {
             Some(paused_reason.unwrap_or_default())
         } else {
@@ -176,7 +179,8 @@ impl Store {
         let result = sqlx::query(
             "INSERT INTO account (email, sender_name, mailbox_name, imap_host, imap_port, imap_security, \
              smtp_host, smtp_port, smtp_security, username, ca_pem, pinned_sha256, fetch_since, keep_policy, \
-             contact_policy, poll_interval_secs, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             contact_policy, poll_interval_secs, leads_from_incoming, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&new.email)
         .bind(&new.sender_name)
@@ -194,6 +198,7 @@ impl Store {
         .bind(new.keep_policy.as_str())
         .bind(new.contact_policy.as_str())
         .bind(new.poll_interval_secs)
+        .bind(new.leads_from_incoming)
         .bind(now())
         .execute(&mut *tx)
         .await;
@@ -262,6 +267,7 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
+        super::contacts::refresh_all_contact_stats(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -373,6 +379,7 @@ impl Store {
         Ok(AccountIdentity {
             me,
             policy: account.contact_policy,
+            leads_from_incoming: account.leads_from_incoming,
         })
     }
 

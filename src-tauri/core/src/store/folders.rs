@@ -195,6 +195,7 @@ impl Store {
         .bind(folder_id)
         .execute(&mut *tx)
         .await?;
+        super::contacts::refresh_all_contact_stats(&mut tx).await?;
         sqlx::query(
             "UPDATE account SET message_count = (SELECT count(DISTINCT l.message_id) FROM message_location l \
              JOIN folder f ON f.id = l.folder_id WHERE f.account_id = account.id) \
@@ -285,6 +286,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let mut removed = 0;
+        let mut touched = std::collections::HashSet::new();
         for uid in uids {
             let message_id: Option<i64> = sqlx::query_scalar(
                 "DELETE FROM message_location WHERE folder_id = ? AND uidvalidity = ? AND uid = ? RETURNING message_id",
@@ -320,6 +322,13 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if anywhere.is_none() {
+                let contacts: Vec<i64> = sqlx::query_scalar(
+                    "SELECT DISTINCT contact_id FROM participant WHERE message_id = ? AND contact_id IS NOT NULL",
+                )
+                .bind(message_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                touched.extend(contacts);
                 sqlx::query("DELETE FROM message_fts WHERE rowid = ?")
                     .bind(message_id)
                     .execute(&mut *tx)
@@ -338,6 +347,7 @@ impl Store {
                 .await?;
             recount_unread(&mut tx, folder_id).await?;
         }
+        super::contacts::refresh_contact_stats(&mut tx, &touched).await?;
         tx.commit().await?;
         Ok(removed)
     }

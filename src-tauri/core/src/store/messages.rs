@@ -1,7 +1,7 @@
 //! Writing fetched mail: one transaction per batch, with dedup, threading, people,
 //! contact linking, attachments and the full-text index kept in step.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{now, KeepPolicy, Result, Store};
 use crate::{
@@ -81,6 +81,8 @@ impl Store {
         let mut outcome = BatchOutcome::default();
         let mut tx = self.pool.begin().await?;
         let mut unread_delta = 0i64;
+        // Contacts whose mail changed in this batch: their counts are refreshed once at the end.
+        let mut touched: HashSet<i64> = HashSet::new();
         let mut account_delta = 0i64;
         for fetched in batch {
             let exists: Option<i64> = sqlx::query_scalar(
@@ -118,8 +120,15 @@ impl Store {
                 }
                 None => {
                     outcome.new_messages += 1;
-                    let (id, created) =
-                        insert_message(&mut tx, ctx, parsed, direction, fetched.flags).await?;
+                    let (id, created) = insert_message(
+                        &mut tx,
+                        ctx,
+                        parsed,
+                        direction,
+                        fetched.flags,
+                        &mut touched,
+                    )
+                    .await?;
                     outcome.contacts_created += created;
                     id
                 }
@@ -162,6 +171,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        super::contacts::refresh_contact_stats(&mut tx, &touched).await?;
         if account_delta > 0 {
             sqlx::query("UPDATE account SET message_count = message_count + ? WHERE id = ?")
                 .bind(account_delta)
@@ -182,6 +192,7 @@ async fn insert_message(
     parsed: &ParsedMessage,
     direction: Direction,
     flags: MessageFlags,
+    touched: &mut HashSet<i64>,
 ) -> Result<(i64, u64)> {
     let references = parsed.references.join(" ");
     let id: i64 = sqlx::query_scalar(
@@ -218,7 +229,9 @@ async fn insert_message(
 
     let mut created = 0u64;
     for candidate in crm::contacts_to_create(parsed, &ctx.identity, &ctx.ignore) {
-        if create_contact_if_missing(tx, &candidate, direction).await? {
+        if create_contact_if_missing(tx, &candidate, direction, ctx.identity.leads_from_incoming)
+            .await?
+        {
             created += 1;
         }
     }
@@ -236,6 +249,9 @@ async fn insert_message(
                 .fetch_optional(&mut *tx)
                 .await?
         };
+        if let Some(contact) = contact_id {
+            touched.insert(contact);
+        }
         sqlx::query(
             "INSERT OR IGNORE INTO participant (message_id, role, position, address, display_name, contact_id, date) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -334,6 +350,7 @@ async fn create_contact_if_missing(
     tx: &mut sqlx::SqliteConnection,
     candidate: &crm::ContactCandidate,
     direction: Direction,
+    new_senders_are_leads: bool,
 ) -> Result<bool> {
     let known: Option<i64> =
         sqlx::query_scalar("SELECT contact_id FROM contact_email WHERE address = ?")
@@ -343,30 +360,19 @@ async fn create_contact_if_missing(
     if known.is_some() {
         return Ok(false);
     }
-    let origin = match direction {
-        Direction::Out => "sent",
-        Direction::In => "received",
+    let (origin, stage) = match direction {
+        Direction::Out => ("sent", "contact"),
+        Direction::In if new_senders_are_leads => ("received", "lead"),
+        Direction::In => ("received", "contact"),
     };
-    let at = now();
-    let contact_id: i64 = sqlx::query_scalar(
-        "INSERT INTO contact (display_name, origin, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+    super::contacts::insert_contact(
+        tx,
+        &candidate.address,
+        &candidate.display_name,
+        origin,
+        stage,
     )
-    .bind(&candidate.display_name)
-    .bind(origin)
-    .bind(at)
-    .bind(at)
-    .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO contact_email (address, contact_id, is_primary) VALUES (?, ?, 1)")
-        .bind(&candidate.address)
-        .bind(contact_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE participant SET contact_id = ? WHERE address = ? AND contact_id IS NULL")
-        .bind(contact_id)
-        .bind(&candidate.address)
-        .execute(&mut *tx)
-        .await?;
     Ok(true)
 }
 
@@ -401,6 +407,7 @@ mod tests {
             keep_policy: KeepPolicy::All,
             contact_policy: policy,
             poll_interval_secs: 300,
+            leads_from_incoming: false,
         };
         let mut conn = store.pool().acquire().await.unwrap();
         let id = Store::insert_account(&mut conn, &record).await.unwrap();

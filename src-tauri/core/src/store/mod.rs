@@ -14,7 +14,10 @@ use sqlx::{
 };
 
 pub use accounts::{AccountRecord, AccountSettings, KeepPolicy, NewAccountRecord};
-pub use contacts::{ContactSummary, TimelineEntry};
+pub use contacts::{
+    CompanySummary, ContactDetails, ContactFilter, ContactSort, ContactSummary, ContactUpdate,
+    Correspondent, TimelineCursor, TimelineEntry,
+};
 pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 
@@ -32,6 +35,13 @@ pub enum StoreError {
     NoSuchAccount(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("{0} was not found")]
+    NotFound(String),
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
