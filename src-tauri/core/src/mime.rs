@@ -113,6 +113,30 @@ fn header_ids(value: &HeaderValue<'_>) -> Vec<String> {
     }
 }
 
+/// Stack for the threads that parse mail. mail-parser recurses once per nested part, and
+/// a hostile message can nest thousands deep (a 35 KB message overflows the 2 MiB of a
+/// default blocking-pool thread and would abort the app); the memory is only reserved,
+/// pages are touched as the recursion goes.
+pub const PARSER_STACK_BYTES: usize = 256 << 20;
+
+/// Parses many messages on one thread with `PARSER_STACK_BYTES` of stack.
+pub async fn parse_many(raw: Vec<(Vec<u8>, Option<i64>)>) -> std::io::Result<Vec<ParsedMessage>> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("rapport-parser".into())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn(move || {
+            let parsed = raw
+                .iter()
+                .map(|(bytes, internal_date)| parse(bytes, *internal_date))
+                .collect::<Vec<_>>();
+            let _ = done.send(parsed);
+        })?;
+    result
+        .await
+        .map_err(|_| std::io::Error::other("the parser thread stopped"))
+}
+
 /// Parses one message. Never fails: a message mail-parser cannot make sense of is kept
 /// with what could be read (an empty subject, the raw size, a content hash as its key),
 /// because losing mail is worse than showing it plainly.
@@ -196,7 +220,7 @@ pub fn parse(raw: &[u8], internal_date: Option<i64>) -> ParsedMessage {
 
     let dedup_key = match &message_id {
         Some(id) => id.clone(),
-        None => content_hash(&subject, date, &participants, &text),
+        None => content_hash(&subject, date, &participants, &text, &attachments),
     };
 
     ParsedMessage {
@@ -244,6 +268,7 @@ fn content_hash(
     date: i64,
     participants: &[ParsedParticipant],
     text: &str,
+    attachments: &[ParsedAttachment],
 ) -> String {
     let mut hasher = Sha256::new();
     hasher.update(subject.as_bytes());
@@ -253,6 +278,13 @@ fn content_hash(
         hasher.update(p.address.as_bytes());
     }
     hasher.update(text.as_bytes());
+    // Two scans from one printer in the same second differ only in their files; without
+    // this the second was taken for the first and never stored. No attachments, no change.
+    for a in attachments {
+        hasher.update(a.filename.as_bytes());
+        hasher.update(a.mime_type.as_bytes());
+        hasher.update(a.size.to_le_bytes());
+    }
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 

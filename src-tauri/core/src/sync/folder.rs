@@ -320,18 +320,23 @@ async fn fetch_raw(session: &mut ImapSession, uids: &[u32]) -> Result<Vec<RawMes
     Ok(raw)
 }
 
-/// Parses a batch on the blocking pool (parsing is CPU work).
+/// Parses a batch on a parser thread (CPU work, and a deep stack for hostile nesting).
 async fn parse_batch(raw: Vec<RawMessage>) -> Result<Vec<FetchedMessage>, SyncError> {
-    tokio::task::spawn_blocking(move || {
-        raw.into_iter()
-            .map(|(uid, flags, modseq, internal, body)| FetchedMessage {
-                uid,
-                flags,
-                modseq,
-                parsed: mime::parse(&body, internal),
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|e| SyncError::Imap(ImapError::Protocol(format!("parser task failed: {e}"))))
+    let (meta, bodies): (Vec<_>, Vec<_>) = raw
+        .into_iter()
+        .map(|(uid, flags, modseq, internal, body)| ((uid, flags, modseq), (body, internal)))
+        .unzip();
+    let parsed = mime::parse_many(bodies)
+        .await
+        .map_err(|e| SyncError::Imap(ImapError::Protocol(format!("parser thread failed: {e}"))))?;
+    Ok(meta
+        .into_iter()
+        .zip(parsed)
+        .map(|((uid, flags, modseq), parsed)| FetchedMessage {
+            uid,
+            flags,
+            modseq,
+            parsed,
+        })
+        .collect())
 }
