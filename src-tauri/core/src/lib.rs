@@ -3,6 +3,7 @@
 //! command line are two thin faces over this crate; it has no dependency on either.
 
 pub mod account;
+pub mod address_book;
 pub mod attachments;
 pub mod crm;
 pub mod discovery;

@@ -772,3 +772,83 @@ impl Store {
         .await?)
     }
 }
+
+/// Everything the contact card shows, in one read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactCard {
+    pub id: i64,
+    pub display_name: String,
+    pub emails: Vec<String>,
+    pub company_id: Option<i64>,
+    pub company_name: Option<String>,
+    pub stage: String,
+    pub tags: Vec<String>,
+    pub notes: String,
+    pub follow_up_at: Option<i64>,
+    pub sent_count: i64,
+    pub received_count: i64,
+    pub last_contact_at: Option<i64>,
+    /// The newest 50; older pages through `contact_timeline`.
+    pub timeline: Vec<TimelineEntry>,
+    /// Every attachment exchanged with this person.
+    pub attachments: Vec<crate::attachments::AttachmentInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyPage {
+    pub company: CompanySummary,
+    pub contacts: Vec<ContactSummary>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// Newest first page size of cards and company pages.
+pub const FIRST_PAGE: i64 = 50;
+
+impl Store {
+    pub async fn contact_card(&self, id: i64) -> Result<ContactCard> {
+        let details = self.contact(id).await?;
+        let timeline = self.contact_timeline(id, None, FIRST_PAGE).await?;
+        let attachments = sqlx::query_as(
+            "SELECT a.id, a.message_id, a.filename, a.mime_type, a.size, a.is_inline, a.cache_path IS NOT NULL AS cached \
+             FROM attachment a JOIN message m ON m.id = a.message_id \
+             WHERE a.is_inline = 0 AND a.message_id IN (SELECT message_id FROM participant WHERE contact_id = ?) \
+             ORDER BY m.date DESC, a.id LIMIT 500",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let s = details.summary;
+        Ok(ContactCard {
+            id: s.id,
+            display_name: s.display_name,
+            emails: details.emails,
+            company_id: s.company_id,
+            company_name: s.company_name,
+            stage: s.stage,
+            tags: s.tags,
+            notes: details.notes,
+            follow_up_at: details.follow_up_at,
+            sent_count: s.sent_count,
+            received_count: s.received_count,
+            last_contact_at: s.last_contact_at,
+            timeline,
+            attachments,
+        })
+    }
+
+    pub async fn company_page(&self, id: i64) -> Result<CompanyPage> {
+        Ok(CompanyPage {
+            company: self.company(id).await?,
+            contacts: self
+                .list_contacts(&ContactFilter {
+                    company_id: Some(id),
+                    limit: Some(1000),
+                    ..ContactFilter::default()
+                })
+                .await?,
+            timeline: self.company_timeline(id, None, FIRST_PAGE).await?,
+        })
+    }
+}

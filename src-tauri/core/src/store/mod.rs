@@ -15,8 +15,8 @@ use sqlx::{
 
 pub use accounts::{AccountRecord, AccountSettings, KeepPolicy, NewAccountRecord};
 pub use contacts::{
-    CompanySummary, ContactDetails, ContactFilter, ContactSort, ContactSummary, ContactUpdate,
-    Correspondent, TimelineCursor, TimelineEntry,
+    CompanyPage, CompanySummary, ContactCard, ContactDetails, ContactFilter, ContactSort,
+    ContactSummary, ContactUpdate, Correspondent, TimelineCursor, TimelineEntry,
 };
 pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
