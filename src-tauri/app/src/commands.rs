@@ -1,11 +1,18 @@
 //! Tauri commands: each one adapts IPC arguments to a core call and back.
 
+use std::path::PathBuf;
+
 use rapport_core::{
     account::{
         self, AccountSettingsUpdate, AccountSummary, ConnectionReport, ConnectionRequest,
         FolderInfo, NewAccount,
     },
+    address_book,
     discovery::{self, DiscoveredSettings, DiscoveryNet},
+    store::{
+        CompanyPage, CompanySummary, ContactCard, ContactFilter, ContactSummary, ContactUpdate,
+        Correspondent, TimelineCursor, TimelineEntry,
+    },
     sync::{SyncOutcome, SyncProgress},
 };
 use tauri::{ipc::Channel, State};
@@ -99,4 +106,152 @@ pub async fn sync_account(
     // From now on the account keeps itself up to date (IDLE and polling).
     state.scheduler.start(account_id).await;
     Ok(result?)
+}
+
+// ---- CRM: contacts and companies ----
+
+#[tauri::command]
+pub async fn list_contacts(
+    state: State<'_, AppState>,
+    filter: ContactFilter,
+) -> Result<Vec<ContactSummary>, CommandError> {
+    Ok(state.store.list_contacts(&filter).await?)
+}
+
+#[tauri::command]
+pub async fn contact_card(
+    state: State<'_, AppState>,
+    contact_id: i64,
+) -> Result<ContactCard, CommandError> {
+    Ok(state.store.contact_card(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn contact_timeline(
+    state: State<'_, AppState>,
+    contact_id: i64,
+    before: Option<TimelineCursor>,
+    limit: i64,
+) -> Result<Vec<TimelineEntry>, CommandError> {
+    Ok(state
+        .store
+        .contact_timeline(contact_id, before, limit)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn update_contact(
+    state: State<'_, AppState>,
+    contact_id: i64,
+    update: ContactUpdate,
+) -> Result<ContactCard, CommandError> {
+    state.store.update_contact(contact_id, &update).await?;
+    Ok(state.store.contact_card(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn create_contact(
+    state: State<'_, AppState>,
+    address: String,
+    display_name: Option<String>,
+) -> Result<ContactCard, CommandError> {
+    let id = state
+        .store
+        .create_contact(&address, display_name.as_deref())
+        .await?;
+    Ok(state.store.contact_card(id).await?)
+}
+
+#[tauri::command]
+pub async fn add_contact_address(
+    state: State<'_, AppState>,
+    contact_id: i64,
+    address: String,
+) -> Result<ContactCard, CommandError> {
+    state
+        .store
+        .add_contact_address(contact_id, &address)
+        .await?;
+    Ok(state.store.contact_card(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn remove_contact_address(
+    state: State<'_, AppState>,
+    contact_id: i64,
+    address: String,
+) -> Result<ContactCard, CommandError> {
+    state
+        .store
+        .remove_contact_address(contact_id, &address)
+        .await?;
+    Ok(state.store.contact_card(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn merge_contacts(
+    state: State<'_, AppState>,
+    keep_id: i64,
+    merge_id: i64,
+) -> Result<ContactCard, CommandError> {
+    state.store.merge_contacts(keep_id, merge_id).await?;
+    Ok(state.store.contact_card(keep_id).await?)
+}
+
+#[tauri::command]
+pub async fn delete_contact(
+    state: State<'_, AppState>,
+    contact_id: i64,
+) -> Result<(), CommandError> {
+    Ok(state.store.delete_contact(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn ignore_correspondent(
+    state: State<'_, AppState>,
+    value: String,
+) -> Result<(), CommandError> {
+    Ok(state.store.add_ignore_rule(&value).await?)
+}
+
+#[tauri::command]
+pub async fn unlinked_correspondents(
+    state: State<'_, AppState>,
+    limit: i64,
+) -> Result<Vec<Correspondent>, CommandError> {
+    Ok(state.store.unlinked_correspondents(limit).await?)
+}
+
+#[tauri::command]
+pub async fn list_companies(
+    state: State<'_, AppState>,
+    query: Option<String>,
+) -> Result<Vec<CompanySummary>, CommandError> {
+    Ok(state.store.list_companies(query.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn company_page(
+    state: State<'_, AppState>,
+    company_id: i64,
+) -> Result<CompanyPage, CommandError> {
+    Ok(state.store.company_page(company_id).await?)
+}
+
+#[tauri::command]
+pub async fn export_contacts(
+    state: State<'_, AppState>,
+    format: address_book::Format,
+    path: PathBuf,
+) -> Result<usize, CommandError> {
+    Ok(address_book::export(&state.store, format, &path).await?)
+}
+
+#[tauri::command]
+pub async fn import_contacts(
+    state: State<'_, AppState>,
+    format: address_book::Format,
+    path: PathBuf,
+) -> Result<address_book::ImportReport, CommandError> {
+    Ok(address_book::import(&state.store, format, &path).await?)
 }

@@ -3,6 +3,7 @@
 
 use rapport_core::{
     account::{AccountError, UserError},
+    address_book::AddressBookError,
     store::StoreError,
     sync::SyncError,
 };
@@ -21,6 +22,27 @@ impl From<AccountError> for CommandError {
 impl From<StoreError> for CommandError {
     fn from(e: StoreError) -> Self {
         AccountError::from(e).into()
+    }
+}
+
+impl From<AddressBookError> for CommandError {
+    fn from(e: AddressBookError) -> Self {
+        match e {
+            AddressBookError::Store(e) => e.into(),
+            other => CommandError(UserError {
+                code: "file",
+                message: format!("{}.", capitalized(&other.to_string())),
+                field: None,
+            }),
+        }
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -86,6 +86,7 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let _ = window_handle.set(app.handle().clone());
             let scheduler = state.scheduler.clone();
@@ -107,6 +108,21 @@ pub fn run() {
             commands::reconnect_account,
             commands::remove_account,
             commands::sync_account,
+            commands::list_contacts,
+            commands::contact_card,
+            commands::contact_timeline,
+            commands::update_contact,
+            commands::create_contact,
+            commands::add_contact_address,
+            commands::remove_contact_address,
+            commands::merge_contacts,
+            commands::delete_contact,
+            commands::ignore_correspondent,
+            commands::unlinked_correspondents,
+            commands::list_companies,
+            commands::company_page,
+            commands::export_contacts,
+            commands::import_contacts,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
