@@ -7,7 +7,7 @@
 //                        password is in the keyring
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UI_TIMEOUT, byTestId, inApp, requireEnv } from "./support.mjs";
+import { UI_TIMEOUT, byTestId, inApp, requireEnv, showMailboxes } from "./support.mjs";
 
 test("an empty data dir opens on the first-mailbox screen and its wizard checks input", async () => {
   await inApp("accounts-empty", requireEnv("E2E_EMPTY_DATA_DIR"), async (browser) => {
@@ -53,12 +53,20 @@ test("a seeded account is listed with its count and syncs again on request", asy
   const countPattern = new RegExp(`^${count.toLocaleString("en-US")} messages?$`);
 
   await inApp("accounts-seeded", requireEnv("E2E_SEEDED_DATA_DIR"), async (browser) => {
+    await showMailboxes(browser);
     const row = browser.$(`[data-testid="account-row"][data-email="${email}"]`);
     await row.waitForDisplayed({ timeout: UI_TIMEOUT });
     const messageCount = row.$('[data-testid="account-message-count"]');
     assert.match(await messageCount.getText(), countPattern);
     assert.notEqual((await row.$('[data-testid="account-last-sync"]').getText()).trim(), "Never synced");
 
+    // The app syncs every account in the background when it starts: let that pass end,
+    // then wait past the second it recorded (last-sync times have one-second resolution).
+    await browser.waitUntil(async () => (await row.getAttribute("data-state")) === "up-to-date", {
+      timeout: 30_000,
+      interval: 250,
+    });
+    await browser.pause(1100);
     // A sync with nothing new can finish before the next command: the changed
     // last-sync time, not the "Syncing…" state, is what proves it ran.
     const syncedBefore = await row.getAttribute("data-last-sync-at");

@@ -74,6 +74,14 @@ export E2E_EMPTY_DATA_DIR="$work/empty"
 export E2E_SEEDED_DATA_DIR="$work/seeded"
 export E2E_SEEDED_EMAIL="$owner"
 export E2E_SEEDED_COUNT="$count"
+# A correspondent with mail both ways, and the counts the CLI reports for it.
+"$bin/rapport-cli" --data-dir "$work/seeded" contacts --json >"$work/contacts.json"
+read -r E2E_CONTACT_EMAIL E2E_CONTACT_SENT E2E_CONTACT_RECEIVED < <(node -e '
+  const contacts = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const c = contacts.find((c) => c.sentCount > 0 && c.receivedCount > 0) ?? contacts[0];
+  console.log(c.email, c.sentCount, c.receivedCount);
+' "$work/contacts.json")
+export E2E_CONTACT_EMAIL E2E_CONTACT_SENT E2E_CONTACT_RECEIVED
 # The harness certificate names localhost; the app is not given its CA, so the wizard pins it.
 export E2E_IMAP_HOST=localhost
 export E2E_IMAP_TLS_PORT="$IMAP_TLS_PORT"

@@ -68,3 +68,17 @@ export async function inApp(name, dataDir, body) {
     await browser.deleteSession();
   }
 }
+
+/**
+ * Shows the Mailboxes screen. The app remembers the last screen across launches (and the
+ * tests share one WebKit profile), so a test that needs Mailboxes goes there first.
+ */
+export async function showMailboxes(browser) {
+  const nav = byTestId(browser, "nav-mailboxes");
+  try {
+    await nav.waitForDisplayed({ timeout: UI_TIMEOUT });
+  } catch {
+    return; // no navigation shown (e.g. first-run screen)
+  }
+  await nav.click();
+}

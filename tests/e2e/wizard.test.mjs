@@ -9,7 +9,7 @@
 // The app is given no CA file, so the harness certificate is untrusted until the user pins it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UI_TIMEOUT, byTestId, inApp, requireEnv, screenshot } from "./support.mjs";
+import { UI_TIMEOUT, byTestId, inApp, requireEnv, screenshot, showMailboxes } from "./support.mjs";
 
 /** Discovery must answer within 5 s (issue 3); a little more for a debug build under Xvfb. */
 const DISCOVERY_LIMIT_MS = 7_000;
@@ -42,6 +42,7 @@ async function type(browser, testId, value) {
 
 /** Opens the wizard and walks the address and sign-in steps. */
 async function addressAndPassword(browser, { email, password }) {
+  await showMailboxes(browser);
   const add = byTestId(browser, "add-mailbox");
   await add.waitForDisplayed({ timeout: UI_TIMEOUT });
   await add.click();

@@ -2,18 +2,30 @@
 // never `invoke` directly, so the IPC contract lives in one place.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { open as openFileDialog, save as saveFileDialog } from "@tauri-apps/plugin-dialog";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import { CommandFailure, toCommandError } from "./errors";
 import type {
   AccountSettingsUpdate,
   AccountSummary,
+  CompanyPage,
+  CompanySummary,
   ConnectionReport,
   ConnectionRequest,
+  ContactCard,
+  ContactFileFormat,
+  ContactFilter,
+  ContactSummary,
+  ContactUpdate,
+  Correspondent,
   DiscoveredSettings,
   FolderInfo,
+  ImportOutcome,
   NewAccount,
   SyncOutcome,
   SyncProgress,
+  TimelineCursor,
+  TimelineEntry,
 } from "./types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -84,6 +96,105 @@ export function onSyncProgress(handler: (event: SyncProgress) => void): Promise<
 export async function openExternal(url: string): Promise<void> {
   try {
     await openUrl(url);
+  } catch (reason) {
+    throw new CommandFailure(toCommandError(reason));
+  }
+}
+
+export function listContacts(filter: ContactFilter): Promise<ContactSummary[]> {
+  return call("list_contacts", { filter });
+}
+
+export function contactCard(contactId: number): Promise<ContactCard> {
+  return call("contact_card", { contactId });
+}
+
+/** The entries older than `before` (the last one shown), newest first. */
+export function contactTimeline(
+  contactId: number,
+  before: TimelineCursor | null,
+  limit: number,
+): Promise<TimelineEntry[]> {
+  return call("contact_timeline", { contactId, before, limit });
+}
+
+export function updateContact(contactId: number, update: ContactUpdate): Promise<ContactCard> {
+  return call("update_contact", { contactId, update });
+}
+
+/** Makes a contact of an address and links the mail already stored with it. */
+export function createContact(address: string, displayName: string | null): Promise<ContactCard> {
+  return call("create_contact", { address, displayName });
+}
+
+/** Rejects with field "address" when another contact has the address. */
+export function addContactAddress(contactId: number, address: string): Promise<ContactCard> {
+  return call("add_contact_address", { contactId, address });
+}
+
+export function removeContactAddress(contactId: number, address: string): Promise<ContactCard> {
+  return call("remove_contact_address", { contactId, address });
+}
+
+/** Moves the addresses, mail and notes of `mergeId` into `keepId`, and deletes `mergeId`. */
+export function mergeContacts(keepId: number, mergeId: number): Promise<ContactCard> {
+  return call("merge_contacts", { keepId, mergeId });
+}
+
+/** Deletes the contact; its mail stays, unlinked. */
+export function deleteContact(contactId: number): Promise<void> {
+  return call("delete_contact", { contactId });
+}
+
+/** Ignores an address ("a@b.cz") or a whole domain ("@b.cz") for contacts. */
+export function ignoreCorrespondent(value: string): Promise<void> {
+  return call("ignore_correspondent", { value });
+}
+
+export function listCompanies(query: string | null): Promise<CompanySummary[]> {
+  return call("list_companies", { query });
+}
+
+export function companyPage(companyId: number): Promise<CompanyPage> {
+  return call("company_page", { companyId });
+}
+
+export function unlinkedCorrespondents(limit: number): Promise<Correspondent[]> {
+  return call("unlinked_correspondents", { limit });
+}
+
+/** Writes every contact to `path`; resolves to how many were written. */
+export function exportContacts(format: ContactFileFormat, path: string): Promise<number> {
+  return call("export_contacts", { format, path });
+}
+
+export function importContacts(format: ContactFileFormat, path: string): Promise<ImportOutcome> {
+  return call("import_contacts", { format, path });
+}
+
+const fileFilters: Record<ContactFileFormat, { name: string; extensions: string[] }> = {
+  vcard: { name: "vCard", extensions: ["vcf", "vcard"] },
+  csv: { name: "CSV", extensions: ["csv"] },
+};
+
+/** Asks where to save a contacts file; null when the user cancels. */
+export async function chooseSavePath(format: ContactFileFormat, defaultName: string): Promise<string | null> {
+  try {
+    return await saveFileDialog({ defaultPath: defaultName, filters: [fileFilters[format]] });
+  } catch (reason) {
+    throw new CommandFailure(toCommandError(reason));
+  }
+}
+
+/** Asks for a vCard or CSV file to import; null when the user cancels. */
+export async function chooseContactsFile(): Promise<string | null> {
+  try {
+    const path = await openFileDialog({
+      multiple: false,
+      directory: false,
+      filters: [{ name: "vCard, CSV", extensions: [...fileFilters.vcard.extensions, ...fileFilters.csv.extensions] }],
+    });
+    return typeof path === "string" ? path : null;
   } catch (reason) {
     throw new CommandFailure(toCommandError(reason));
   }

@@ -191,3 +191,124 @@ export interface CommandError {
   message: string;
   field: string | null;
 }
+
+// CRM: contacts, companies, timelines. Dates are Unix seconds.
+
+export type ContactSort = "lastContact" | "name" | "messages";
+
+/** The stages Rapport names; a contact may also carry any other text. */
+export const standardStages = ["lead", "prospect", "customer", "contact"] as const;
+export type StandardStage = (typeof standardStages)[number];
+
+export interface ContactSummary {
+  id: number;
+  displayName: string;
+  /** The primary address. */
+  email: string;
+  stage: string;
+  companyId: number | null;
+  companyName: string | null;
+  tags: string[];
+  messageCount: number;
+  sentCount: number;
+  receivedCount: number;
+  lastContactAt: number | null;
+}
+
+export interface ContactFilter {
+  query: string | null;
+  stage: string | null;
+  tag: string | null;
+  companyId: number | null;
+  sort: ContactSort;
+  limit: number;
+  offset: number;
+}
+
+export interface TimelineEntry {
+  messageId: number;
+  headerMessageId: string | null;
+  subject: string;
+  date: number;
+  snippet: string;
+  direction: "in" | "out";
+  fromAddress: string;
+  fromName: string;
+  hasAttachments: boolean;
+  /** Comma-separated addresses of the accounts that hold the message. */
+  accounts: string;
+}
+
+/** The last entry shown; the next page holds the entries older than it. */
+export interface TimelineCursor {
+  date: number;
+  messageId: number;
+}
+
+export interface AttachmentInfo {
+  id: number;
+  messageId: number;
+  filename: string;
+  mimeType: string;
+  size: number;
+  isInline: boolean;
+  cached: boolean;
+}
+
+export interface ContactCard {
+  id: number;
+  displayName: string;
+  emails: string[];
+  companyId: number | null;
+  companyName: string | null;
+  stage: string;
+  tags: string[];
+  notes: string;
+  followUpAt: number | null;
+  sentCount: number;
+  receivedCount: number;
+  lastContactAt: number | null;
+  /** The newest 50 entries. */
+  timeline: TimelineEntry[];
+  attachments: AttachmentInfo[];
+}
+
+export interface ContactUpdate {
+  displayName: string;
+  stage: string;
+  tags: string[];
+  notes: string;
+  followUpAt: number | null;
+}
+
+export interface CompanySummary {
+  id: number;
+  name: string;
+  domain: string;
+  contactCount: number;
+  messageCount: number;
+  lastContactAt: number | null;
+}
+
+export interface CompanyPage {
+  company: CompanySummary;
+  contacts: ContactSummary[];
+  /** The newest 50 entries of all its contacts. */
+  timeline: TimelineEntry[];
+}
+
+/** An address Rapport has mail with but no contact for. */
+export interface Correspondent {
+  address: string;
+  displayName: string;
+  messageCount: number;
+  lastAt: number;
+}
+
+export type ContactFileFormat = "vcard" | "csv";
+
+export interface ImportOutcome {
+  created: number;
+  updated: number;
+  skipped: number;
+}

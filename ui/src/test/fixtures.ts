@@ -1,5 +1,12 @@
 import type {
   AccountSummary,
+  AttachmentInfo,
+  CompanyPage,
+  CompanySummary,
+  ContactCard,
+  ContactSummary,
+  Correspondent,
+  TimelineEntry,
   CertificateInfo,
   CheckResult,
   ConnectionReport,
@@ -105,4 +112,95 @@ export function untrusted(certificate: CertificateInfo = untrustedCertificate): 
     },
     certificate,
   };
+}
+
+export function contactSummary(overrides: Partial<ContactSummary> = {}): ContactSummary {
+  return {
+    id: 1,
+    displayName: "Jana Nováková",
+    email: "jana@acme.cz",
+    stage: "customer",
+    companyId: 10,
+    companyName: "Acme",
+    tags: [],
+    messageCount: 12,
+    sentCount: 5,
+    receivedCount: 7,
+    lastContactAt: 1_740_000_000,
+    ...overrides,
+  };
+}
+
+export function timelineEntry(messageId: number, overrides: Partial<TimelineEntry> = {}): TimelineEntry {
+  return {
+    messageId,
+    headerMessageId: `<${messageId}@acme.cz>`,
+    subject: `Subject ${messageId}`,
+    date: 1_740_000_000 - messageId * 3600,
+    snippet: `Snippet of ${messageId}`,
+    direction: messageId % 2 === 0 ? "out" : "in",
+    fromAddress: "jana@acme.cz",
+    fromName: "Jana Nováková",
+    hasAttachments: false,
+    accounts: "me@work.cz",
+    ...overrides,
+  };
+}
+
+export function attachmentInfo(id: number, overrides: Partial<AttachmentInfo> = {}): AttachmentInfo {
+  return {
+    id,
+    messageId: 1,
+    filename: `file-${id}.pdf`,
+    mimeType: "application/pdf",
+    size: 12_400,
+    isInline: false,
+    cached: false,
+    ...overrides,
+  };
+}
+
+export function contactCard(overrides: Partial<ContactCard> = {}): ContactCard {
+  return {
+    id: 1,
+    displayName: "Jana Nováková",
+    emails: ["jana@acme.cz"],
+    companyId: 10,
+    companyName: "Acme",
+    stage: "customer",
+    tags: ["vip"],
+    notes: "",
+    followUpAt: null,
+    sentCount: 5,
+    receivedCount: 7,
+    lastContactAt: 1_740_000_000,
+    timeline: [timelineEntry(1), timelineEntry(2)],
+    attachments: [],
+    ...overrides,
+  };
+}
+
+export function companySummary(overrides: Partial<CompanySummary> = {}): CompanySummary {
+  return {
+    id: 10,
+    name: "Acme",
+    domain: "acme.cz",
+    contactCount: 3,
+    messageCount: 42,
+    lastContactAt: 1_740_000_000,
+    ...overrides,
+  };
+}
+
+export function companyPage(overrides: Partial<CompanyPage> = {}): CompanyPage {
+  return {
+    company: companySummary(),
+    contacts: [contactSummary()],
+    timeline: [timelineEntry(1)],
+    ...overrides,
+  };
+}
+
+export function correspondent(address: string, overrides: Partial<Correspondent> = {}): Correspondent {
+  return { address, displayName: "", messageCount: 3, lastAt: 1_740_000_000, ...overrides };
 }

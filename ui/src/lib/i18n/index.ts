@@ -52,6 +52,22 @@ export function formatDate(date: Date): string {
   return dateFormat.format(date);
 }
 
+const sizeFormats = (["kilobyte", "megabyte", "gigabyte"] as const).map(
+  (unit) => new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }),
+);
+
+/** A file size in its largest sensible unit: "512 bytes", "12.4 kB", "3 MB" (1 kB = 1,000 bytes). */
+export function formatFileSize(bytes: number): string {
+  if (bytes < 1000) return t("common.bytes", { count: Math.max(0, Math.round(bytes)) });
+  let value = bytes / 1000;
+  let step = 0;
+  while (value >= 1000 && step < sizeFormats.length - 1) {
+    value /= 1000;
+    step += 1;
+  }
+  return sizeFormats[step]!.format(value);
+}
+
 const durationFormats = {
   second: new Intl.NumberFormat(locale, { style: "unit", unit: "second", unitDisplay: "short" }),
   minute: new Intl.NumberFormat(locale, { style: "unit", unit: "minute", unitDisplay: "short" }),

@@ -1,0 +1,75 @@
+import { render, screen, waitFor } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import App from "./App.svelte";
+import * as api from "./lib/api";
+import { accountSummary, companySummary, contactCard, contactSummary } from "./test/fixtures";
+
+vi.mock("./lib/api", async () => (await import("./test/crmApiMock")).crmApiMock());
+
+const listAccounts = vi.mocked(api.listAccounts);
+
+beforeEach(() => {
+  vi.resetAllMocks();
+  localStorage.clear();
+  listAccounts.mockResolvedValue([accountSummary()]);
+  vi.mocked(api.onSyncProgress).mockResolvedValue(() => {});
+  vi.mocked(api.listContacts).mockResolvedValue([contactSummary()]);
+  vi.mocked(api.listCompanies).mockResolvedValue([companySummary()]);
+  vi.mocked(api.unlinkedCorrespondents).mockResolvedValue([]);
+  vi.mocked(api.contactCard).mockResolvedValue(contactCard());
+});
+
+describe("App", () => {
+  it("opens on Mailboxes the first time", async () => {
+    render(App);
+    expect(screen.getByTestId("nav-mailboxes")).toHaveAttribute("aria-current", "page");
+    expect(await screen.findByTestId("account-row")).toBeVisible();
+  });
+
+  it("remembers the last screen for the next launch", async () => {
+    const user = userEvent.setup();
+    const first = render(App);
+
+    await user.click(screen.getByTestId("nav-contacts"));
+    expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page");
+    expect(screen.getByTestId("nav-mailboxes")).not.toHaveAttribute("aria-current");
+    expect(await screen.findByTestId("contact-row")).toBeInTheDocument();
+    first.unmount();
+
+    render(App);
+    expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page");
+    expect(await screen.findByRole("heading", { name: "Contacts" })).toBeInTheDocument();
+  });
+
+  it("opens on Mailboxes when there is none, whatever was remembered", async () => {
+    localStorage.setItem("rapport.view", "companies");
+    listAccounts.mockResolvedValue([]);
+    render(App);
+
+    expect(await screen.findByTestId("empty-state")).toBeVisible();
+    await waitFor(() => expect(screen.getByTestId("nav-mailboxes")).toHaveAttribute("aria-current", "page"));
+    expect(screen.queryByTestId("company-row")).not.toBeInTheDocument();
+  });
+
+  it("goes from a contact's card to its company and back to a person", async () => {
+    vi.mocked(api.companyPage).mockResolvedValue({
+      company: companySummary(),
+      contacts: [contactSummary({ id: 1 })],
+      timeline: [],
+    });
+    const user = userEvent.setup();
+    render(App);
+
+    await user.click(screen.getByTestId("nav-contacts"));
+    await user.click(await screen.findByTestId("contact-row"));
+    await user.click(await screen.findByTestId("contact-company"));
+
+    expect(await screen.findByTestId("company-page")).toBeInTheDocument();
+    expect(screen.getByTestId("nav-companies")).toHaveAttribute("aria-current", "page");
+
+    await user.click(await screen.findByTestId("company-contact"));
+    expect(await screen.findByTestId("contact-card")).toBeInTheDocument();
+    expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page");
+  });
+});

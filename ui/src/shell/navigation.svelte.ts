@@ -1,0 +1,53 @@
+// Which screen the main window shows, and which contact or company is open in it.
+// The screen is remembered across launches; the open record is not, since it may be
+// gone by then.
+
+export type View = "mailboxes" | "contacts" | "companies";
+
+export const views: readonly View[] = ["mailboxes", "contacts", "companies"];
+
+const storageKey = "rapport.view";
+
+function isView(value: unknown): value is View {
+  return typeof value === "string" && (views as readonly string[]).includes(value);
+}
+
+export function rememberedView(): View | null {
+  try {
+    const stored = localStorage.getItem(storageKey);
+    return isView(stored) ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+export class Navigation {
+  view = $state<View>("mailboxes");
+  /** The contact whose card is open on the Contacts screen. */
+  contactId = $state<number | null>(null);
+  /** The company whose page is open on the Companies screen. */
+  companyId = $state<number | null>(null);
+
+  constructor(initial: View = rememberedView() ?? "mailboxes") {
+    this.view = initial;
+  }
+
+  go(view: View): void {
+    this.view = view;
+    try {
+      localStorage.setItem(storageKey, view);
+    } catch {
+      // Private mode or a full disk: the view is simply not remembered.
+    }
+  }
+
+  openContact(contactId: number | null): void {
+    this.contactId = contactId;
+    this.go("contacts");
+  }
+
+  openCompany(companyId: number | null): void {
+    this.companyId = companyId;
+    this.go("companies");
+  }
+}

@@ -1,0 +1,26 @@
+// The api functions the CRM screens call, as vi.fn()s, for `vi.mock("../lib/api", ...)`.
+import { vi } from "vitest";
+
+export function crmApiMock() {
+  return {
+    listAccounts: vi.fn(),
+    onSyncProgress: vi.fn(),
+    listContacts: vi.fn(),
+    contactCard: vi.fn(),
+    contactTimeline: vi.fn(),
+    updateContact: vi.fn(),
+    createContact: vi.fn(),
+    addContactAddress: vi.fn(),
+    removeContactAddress: vi.fn(),
+    mergeContacts: vi.fn(),
+    deleteContact: vi.fn(),
+    ignoreCorrespondent: vi.fn(),
+    listCompanies: vi.fn(),
+    companyPage: vi.fn(),
+    unlinkedCorrespondents: vi.fn(),
+    exportContacts: vi.fn(),
+    importContacts: vi.fn(),
+    chooseSavePath: vi.fn(),
+    chooseContactsFile: vi.fn(),
+  };
+}
