@@ -170,7 +170,7 @@ macro_rules! timeline_query {
 
 /// Contact columns with the company, primary address and tags.
 macro_rules! contact_query {
-    ($tail:literal) => {
+    ($($tail:tt)+) => {
         concat!(
             "SELECT c.id, c.display_name, c.stage, c.company_id, co.name AS company_name, ",
             "coalesce((SELECT address FROM contact_email e WHERE e.contact_id = c.id ",
@@ -178,7 +178,7 @@ macro_rules! contact_query {
             "coalesce((SELECT group_concat(tag, char(31)) FROM contact_tag t WHERE t.contact_id = c.id), '') AS tags, ",
             "c.message_count, c.sent_count, c.received_count, c.last_contact_at ",
             "FROM contact c LEFT JOIN company co ON co.id = c.company_id ",
-            $tail
+            $($tail)+
         )
     };
 }
@@ -319,28 +319,27 @@ impl Store {
             .map(str::trim)
             .filter(|q| !q.is_empty());
         let pattern = query.map(|q| format!("%{}%", q.to_lowercase()));
+        // The filters are the same for every order; only ORDER BY differs.
+        macro_rules! filtered {
+            ($order:literal) => {
+                contact_query!(
+                    "WHERE (?1 IS NULL OR lower(c.display_name) LIKE ?1 \
+                       OR EXISTS (SELECT 1 FROM contact_email e WHERE e.contact_id = c.id AND e.address LIKE ?1) \
+                       OR lower(coalesce(co.name, '')) LIKE ?1) \
+                     AND (?2 IS NULL OR c.stage = ?2) \
+                     AND (?3 IS NULL OR EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = ?3)) \
+                     AND (?4 IS NULL OR c.company_id = ?4) ",
+                    $order,
+                    " LIMIT ?5 OFFSET ?6"
+                )
+            };
+        }
         let sql = match filter.sort {
-            ContactSort::LastContact => contact_query!(
-                "WHERE (?1 IS NULL OR lower(c.display_name) LIKE ?1 OR EXISTS (SELECT 1 FROM contact_email e WHERE e.contact_id = c.id AND e.address LIKE ?1) OR lower(coalesce(co.name, '')) LIKE ?1) \
-                 AND (?2 IS NULL OR c.stage = ?2) \
-                 AND (?3 IS NULL OR EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = ?3)) \
-                 AND (?4 IS NULL OR c.company_id = ?4) \
-                 ORDER BY c.last_contact_at IS NULL, c.last_contact_at DESC, c.id DESC LIMIT ?5 OFFSET ?6"
-            ),
-            ContactSort::Name => contact_query!(
-                "WHERE (?1 IS NULL OR lower(c.display_name) LIKE ?1 OR EXISTS (SELECT 1 FROM contact_email e WHERE e.contact_id = c.id AND e.address LIKE ?1) OR lower(coalesce(co.name, '')) LIKE ?1) \
-                 AND (?2 IS NULL OR c.stage = ?2) \
-                 AND (?3 IS NULL OR EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = ?3)) \
-                 AND (?4 IS NULL OR c.company_id = ?4) \
-                 ORDER BY lower(c.display_name), c.id LIMIT ?5 OFFSET ?6"
-            ),
-            ContactSort::Messages => contact_query!(
-                "WHERE (?1 IS NULL OR lower(c.display_name) LIKE ?1 OR EXISTS (SELECT 1 FROM contact_email e WHERE e.contact_id = c.id AND e.address LIKE ?1) OR lower(coalesce(co.name, '')) LIKE ?1) \
-                 AND (?2 IS NULL OR c.stage = ?2) \
-                 AND (?3 IS NULL OR EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = ?3)) \
-                 AND (?4 IS NULL OR c.company_id = ?4) \
-                 ORDER BY c.message_count DESC, c.id LIMIT ?5 OFFSET ?6"
-            ),
+            ContactSort::LastContact => {
+                filtered!("ORDER BY c.last_contact_at IS NULL, c.last_contact_at DESC, c.id DESC")
+            }
+            ContactSort::Name => filtered!("ORDER BY lower(c.display_name), c.id"),
+            ContactSort::Messages => filtered!("ORDER BY c.message_count DESC, c.id"),
         };
         let rows: Vec<ContactRow> = sqlx::query_as(sql)
             .bind(pattern)
