@@ -639,13 +639,18 @@ async fn keep_syncing(store: &Store, ids: Vec<i64>, json: bool) -> Result<()> {
 }
 
 fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+    let text = if json {
+        serde_json::to_string_pretty(value)?
     } else {
-        let text = human();
-        if !text.is_empty() {
-            println!("{text}");
-        }
+        human()
+    };
+    if text.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        // `rapport-cli contacts | head` closes the pipe early: that is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
