@@ -3,7 +3,14 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
 import * as api from "./lib/api";
-import { accountSummary, companySummary, contactCard, contactSummary } from "./test/fixtures";
+import {
+  accountSummary,
+  companySummary,
+  contactCard,
+  contactSummary,
+  messageDetail,
+  messageListItem,
+} from "./test/fixtures";
 
 vi.mock("./lib/api", async () => (await import("./test/crmApiMock")).crmApiMock());
 
@@ -71,5 +78,22 @@ describe("App", () => {
     await user.click(await screen.findByTestId("company-contact"));
     expect(await screen.findByTestId("contact-card")).toBeInTheDocument();
     expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page");
+  });
+
+  it("opens a message from the Inbox and a sender's card from its chip", async () => {
+    vi.mocked(api.listMessages).mockResolvedValue([messageListItem(1)]);
+    vi.mocked(api.messageDetail).mockResolvedValue(messageDetail(1));
+    const user = userEvent.setup();
+    render(App);
+
+    expect(screen.getAllByRole("button")[0]).toHaveAttribute("data-testid", "nav-inbox");
+    await user.click(screen.getByTestId("nav-inbox"));
+    await user.click(await screen.findByTestId("message-row"));
+    expect(await screen.findByTestId("reader-subject")).toHaveTextContent("Subject 1");
+
+    await user.click(screen.getAllByTestId("person-chip")[0]!);
+    expect(await screen.findByTestId("contact-card")).toBeInTheDocument();
+    expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page");
+    expect(api.contactCard).toHaveBeenCalledWith(7);
   });
 });

@@ -7,15 +7,16 @@ use rapport_core::{
         self, AccountSettingsUpdate, AccountSummary, ConnectionReport, ConnectionRequest,
         FolderInfo, NewAccount,
     },
-    address_book,
+    address_book, attachments,
     discovery::{self, DiscoveredSettings, DiscoveryNet},
     store::{
         CompanyPage, CompanySummary, ContactCard, ContactFilter, ContactSummary, ContactUpdate,
-        Correspondent, TimelineCursor, TimelineEntry,
+        Correspondent, MessageDetail, MessageListItem, MessageQuery, TimelineCursor, TimelineEntry,
     },
     sync::{SyncOutcome, SyncProgress},
 };
-use tauri::{ipc::Channel, State};
+use tauri::{ipc::Channel, AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
 
 use crate::{error::CommandError, AppState};
 
@@ -254,4 +255,35 @@ pub async fn import_contacts(
     path: PathBuf,
 ) -> Result<address_book::ImportReport, CommandError> {
     Ok(address_book::import(&state.store, format, &path).await?)
+}
+
+#[tauri::command]
+pub async fn list_messages(
+    state: State<'_, AppState>,
+    query: MessageQuery,
+) -> Result<Vec<MessageListItem>, CommandError> {
+    Ok(state.store.list_messages(&query).await?)
+}
+
+#[tauri::command]
+pub async fn message_detail(
+    state: State<'_, AppState>,
+    message_id: i64,
+) -> Result<MessageDetail, CommandError> {
+    Ok(state.store.message_detail(message_id).await?)
+}
+
+/// Downloads the attachment if it is not cached yet and opens it with the system's
+/// default app. Opening from Rust needs no `opener:allow-open-path` scope for the window,
+/// so the frontend cannot be made to open arbitrary paths.
+#[tauri::command]
+pub async fn open_attachment(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    attachment_id: i64,
+) -> Result<(), CommandError> {
+    let path = attachments::open(&state.store, &state.data_dir, attachment_id).await?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(CommandError::opening)
 }

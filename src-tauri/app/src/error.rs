@@ -4,6 +4,7 @@
 use rapport_core::{
     account::{AccountError, UserError},
     address_book::AddressBookError,
+    attachments::AttachmentError,
     store::StoreError,
     sync::SyncError,
 };
@@ -49,5 +50,39 @@ fn capitalized(text: &str) -> String {
 impl From<SyncError> for CommandError {
     fn from(e: SyncError) -> Self {
         CommandError(e.to_user_error())
+    }
+}
+
+impl From<AttachmentError> for CommandError {
+    fn from(e: AttachmentError) -> Self {
+        match e {
+            AttachmentError::Sync(e) => e.into(),
+            AttachmentError::Unknown => CommandError(UserError {
+                code: "not_found",
+                message: "This attachment is no longer in Rapport. Reopen the message and try again.".into(),
+                field: None,
+            }),
+            AttachmentError::GoneFromServer => CommandError(UserError {
+                code: "gone",
+                message: "This message is no longer on the server, so its attachment cannot be downloaded.".into(),
+                field: None,
+            }),
+            AttachmentError::Io(e) => CommandError(UserError {
+                code: "file",
+                message: format!("The attachment could not be saved: {e}. Check that the disk has room."),
+                field: None,
+            }),
+        }
+    }
+}
+
+impl CommandError {
+    /// The system could not open a downloaded file (no app for its type, say).
+    pub fn opening(e: impl std::fmt::Display) -> Self {
+        CommandError(UserError {
+            code: "open",
+            message: format!("Rapport downloaded the file but the system could not open it: {e}."),
+            field: None,
+        })
     }
 }

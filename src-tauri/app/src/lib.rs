@@ -24,6 +24,8 @@ pub struct AppState {
     pub accounts: AccountService,
     /// One long-running sync loop per account; also serialises "Sync now".
     pub scheduler: Arc<SyncScheduler>,
+    /// The data folder (the attachment cache lives in it).
+    pub data_dir: PathBuf,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             accounts: AccountService::new(store.clone()),
             scheduler: Arc::new(SyncScheduler::new(store.clone(), sink)),
             store,
+            data_dir: data_dir.to_path_buf(),
         })
     }
 }
@@ -123,6 +126,9 @@ pub fn run() {
             commands::company_page,
             commands::export_contacts,
             commands::import_contacts,
+            commands::list_messages,
+            commands::message_detail,
+            commands::open_attachment,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -21,6 +21,9 @@ import type {
   DiscoveredSettings,
   FolderInfo,
   ImportOutcome,
+  MessageDetail,
+  MessageListItem,
+  MessageQuery,
   NewAccount,
   SyncOutcome,
   SyncProgress,
@@ -198,4 +201,18 @@ export async function chooseContactsFile(): Promise<string | null> {
   } catch (reason) {
     throw new CommandFailure(toCommandError(reason));
   }
+}
+
+/** A page of a message list, newest first. */
+export function listMessages(query: MessageQuery): Promise<MessageListItem[]> {
+  return call("list_messages", { query });
+}
+
+export function messageDetail(messageId: number): Promise<MessageDetail> {
+  return call("message_detail", { messageId });
+}
+
+/** Downloads the attachment when needed and opens it with the system's app for its type. */
+export function openAttachment(attachmentId: number): Promise<void> {
+  return call("open_attachment", { attachmentId });
 }

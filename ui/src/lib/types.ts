@@ -312,3 +312,61 @@ export interface ImportOutcome {
   updated: number;
   skipped: number;
 }
+
+/** Which messages a list shows: every account's inbox as one, or one folder. */
+export type MessageView = "inbox" | { folder: number };
+
+export interface MessageQuery {
+  view: MessageView;
+  /** The last row shown; the page holds older messages. */
+  before: TimelineCursor | null;
+  limit: number;
+}
+
+export interface MessageListItem {
+  id: number;
+  threadId: number;
+  /** Messages in the thread, this one included. */
+  threadCount: number;
+  fromName: string;
+  fromAddress: string;
+  subject: string;
+  snippet: string;
+  /** Unix seconds. */
+  date: number;
+  seen: boolean;
+  flagged: boolean;
+  hasAttachments: boolean;
+  direction: "in" | "out";
+  accounts: string[];
+}
+
+/** Someone in a message header; `contactId` when the address belongs to a contact. */
+export interface Person {
+  name: string;
+  address: string;
+  contactId: number | null;
+}
+
+export interface MessageDetail {
+  id: number;
+  threadId: number;
+  subject: string;
+  date: number;
+  direction: "in" | "out";
+  seen: boolean;
+  flagged: boolean;
+  from: Person[];
+  to: Person[];
+  cc: Person[];
+  replyTo: Person[];
+  text: string;
+  /** Sanitised at sync; shown only in a sandboxed frame. */
+  html: string | null;
+  /** The HTML loads images from the network. */
+  remoteImages: boolean;
+  attachments: AttachmentInfo[];
+  accounts: string[];
+  /** The other messages of the thread, oldest first. */
+  thread: MessageListItem[];
+}

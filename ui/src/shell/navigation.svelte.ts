@@ -2,9 +2,9 @@
 // The screen is remembered across launches; the open record is not, since it may be
 // gone by then.
 
-export type View = "mailboxes" | "contacts" | "companies";
+export type View = "inbox" | "mailboxes" | "contacts" | "companies";
 
-export const views: readonly View[] = ["mailboxes", "contacts", "companies"];
+export const views: readonly View[] = ["inbox", "mailboxes", "contacts", "companies"];
 
 const storageKey = "rapport.view";
 
@@ -27,6 +27,8 @@ export class Navigation {
   contactId = $state<number | null>(null);
   /** The company whose page is open on the Companies screen. */
   companyId = $state<number | null>(null);
+  /** The message open in the reader on the Inbox screen. */
+  messageId = $state<number | null>(null);
 
   constructor(initial: View = rememberedView() ?? "mailboxes") {
     this.view = initial;

@@ -22,5 +22,8 @@ export function crmApiMock() {
     importContacts: vi.fn(),
     chooseSavePath: vi.fn(),
     chooseContactsFile: vi.fn(),
+    listMessages: vi.fn(),
+    messageDetail: vi.fn(),
+    openAttachment: vi.fn(),
   };
 }

@@ -1,17 +1,19 @@
 import type {
   AccountSummary,
   AttachmentInfo,
+  CertificateInfo,
+  CheckResult,
   CompanyPage,
   CompanySummary,
+  ConnectionReport,
   ContactCard,
   ContactSummary,
   Correspondent,
-  TimelineEntry,
-  CertificateInfo,
-  CheckResult,
-  ConnectionReport,
   DiscoveredSettings,
+  MessageDetail,
+  MessageListItem,
   RemoteFolderInfo,
+  TimelineEntry,
 } from "../lib/types";
 
 export function accountSummary(overrides: Partial<AccountSummary> = {}): AccountSummary {
@@ -203,4 +205,49 @@ export function companyPage(overrides: Partial<CompanyPage> = {}): CompanyPage {
 
 export function correspondent(address: string, overrides: Partial<Correspondent> = {}): Correspondent {
   return { address, displayName: "", messageCount: 3, lastAt: 1_740_000_000, ...overrides };
+}
+
+export function messageListItem(id: number, overrides: Partial<MessageListItem> = {}): MessageListItem {
+  return {
+    id,
+    threadId: id,
+    threadCount: 1,
+    fromName: `Sender ${id}`,
+    fromAddress: `sender${id}@firma.cz`,
+    subject: `Subject ${id}`,
+    snippet: `Snippet ${id}`,
+    date: 1_790_000_000 - id * 60,
+    seen: false,
+    flagged: false,
+    hasAttachments: false,
+    direction: "in",
+    accounts: ["alice@rapport.test"],
+    ...overrides,
+  };
+}
+
+export function messageDetail(id: number, overrides: Partial<MessageDetail> = {}): MessageDetail {
+  return {
+    id,
+    threadId: id,
+    subject: `Subject ${id}`,
+    date: 1_790_000_000,
+    direction: "in",
+    seen: true,
+    flagged: false,
+    from: [{ name: "Jan Novák", address: "jan@firma.cz", contactId: 7 }],
+    to: [
+      { name: "Alice", address: "alice@rapport.test", contactId: null },
+      { name: "Petr", address: "petr@firma.cz", contactId: null },
+    ],
+    cc: [],
+    replyTo: [],
+    text: "Plain body",
+    html: "<p>Hello <img src=\"https://tracker.example/p.gif\"></p>",
+    remoteImages: true,
+    attachments: [],
+    accounts: ["alice@rapport.test"],
+    thread: [],
+    ...overrides,
+  };
 }

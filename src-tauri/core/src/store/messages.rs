@@ -145,8 +145,8 @@ impl Store {
                 account_delta += 1;
             }
             sqlx::query(
-                "INSERT INTO message_location (folder_id, uidvalidity, uid, message_id, flags, modseq) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO message_location (folder_id, uidvalidity, uid, message_id, flags, modseq, date) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT date FROM message WHERE id = ?4))",
             )
             .bind(ctx.folder_id)
             .bind(ctx.uidvalidity as i64)

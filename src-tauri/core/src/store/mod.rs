@@ -5,6 +5,7 @@ mod accounts;
 mod contacts;
 mod folders;
 mod messages;
+mod messages_read;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -20,6 +21,7 @@ pub use contacts::{
 };
 pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
+pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

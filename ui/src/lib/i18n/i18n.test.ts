@@ -19,7 +19,7 @@ function sourceFiles(dir: string): string[] {
 /** Every literal key passed to t(...), and every literal that names a catalogue key. */
 function keysUsedIn(source: string): string[] {
   const calls = [...source.matchAll(/\bt\(\s*["'`]([\w.-]+)["'`]/g)].map((m) => m[1]!);
-  const namedKeys = [...source.matchAll(/["']((?:accounts|accountForm|common|app|time|wizard|settings|nav|contacts|contact|companies|company|timeline|unlinked)\.[\w.-]+)["']/g)].map(
+  const namedKeys = [...source.matchAll(/["']((?:accounts|accountForm|common|app|time|wizard|settings|nav|contacts|contact|companies|company|timeline|unlinked|inbox|reader)\.[\w.-]+)["']/g)].map(
     (m) => m[1]!,
   );
   return [...new Set([...calls, ...namedKeys])];

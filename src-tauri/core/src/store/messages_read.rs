@@ -1,0 +1,682 @@
+//! Reading mail for the daily view: message lists (one folder, or every account's inbox
+//! as one) as keyset pages newest first, and one message with its people, bodies,
+//! attachments and thread for the reader.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Result, Store, StoreError, TimelineCursor};
+use crate::attachments::{self, AttachmentInfo};
+
+/// Which messages a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MessageView {
+    /// Every account's folder with the role `inbox`, as one list.
+    Inbox,
+    /// One folder, by id.
+    Folder(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageQuery {
+    pub view: MessageView,
+    /// The last row shown; the page holds older messages. None: the newest.
+    #[serde(default)]
+    pub before: Option<TimelineCursor>,
+    #[serde(default = "default_page")]
+    pub limit: i64,
+}
+
+fn default_page() -> i64 {
+    100
+}
+
+/// One row of a message list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageListItem {
+    pub id: i64,
+    pub thread_id: i64,
+    /// Messages in the thread, this one included.
+    pub thread_count: i64,
+    pub from_name: String,
+    pub from_address: String,
+    pub subject: String,
+    pub snippet: String,
+    pub date: i64,
+    pub seen: bool,
+    pub flagged: bool,
+    pub has_attachments: bool,
+    pub direction: String,
+    /// Addresses of the accounts holding the message.
+    pub accounts: Vec<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    id: i64,
+    thread_id: i64,
+    thread_count: i64,
+    from_name: String,
+    from_address: String,
+    subject: String,
+    snippet: String,
+    date: i64,
+    seen: bool,
+    flagged: bool,
+    has_attachments: bool,
+    direction: String,
+    accounts: String,
+}
+
+impl From<ListRow> for MessageListItem {
+    fn from(r: ListRow) -> Self {
+        MessageListItem {
+            id: r.id,
+            thread_id: r.thread_id,
+            thread_count: r.thread_count,
+            from_name: r.from_name,
+            from_address: r.from_address,
+            subject: r.subject,
+            snippet: r.snippet,
+            date: r.date,
+            seen: r.seen,
+            flagged: r.flagged,
+            has_attachments: r.has_attachments,
+            direction: r.direction,
+            accounts: split_accounts(&r.accounts),
+        }
+    }
+}
+
+/// A person in a message header; `contact_id` when the address belongs to a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub name: String,
+    pub address: String,
+    pub contact_id: Option<i64>,
+}
+
+/// Everything the reader shows for one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDetail {
+    pub id: i64,
+    pub thread_id: i64,
+    pub subject: String,
+    pub date: i64,
+    pub direction: String,
+    pub seen: bool,
+    pub flagged: bool,
+    pub from: Vec<Person>,
+    pub to: Vec<Person>,
+    pub cc: Vec<Person>,
+    pub reply_to: Vec<Person>,
+    pub text: String,
+    /// Sanitised at sync (ammonia); still shown only in a sandboxed frame.
+    pub html: Option<String>,
+    /// The HTML loads images from the network (blocked until the user allows them).
+    pub remote_images: bool,
+    pub attachments: Vec<AttachmentInfo>,
+    pub accounts: Vec<String>,
+    /// The other messages of the thread, oldest first.
+    pub thread: Vec<MessageListItem>,
+}
+
+/// List columns for the messages whose ids `$ids` selects (one `id` column).
+macro_rules! list_query {
+    ($ids:literal, $order:literal) => {
+        concat!(
+            "SELECT m.id, coalesce(m.thread_id, m.id) AS thread_id, ",
+            "CASE WHEN m.thread_id IS NULL THEN 1 ELSE ",
+            "  (SELECT count(*) FROM message t WHERE t.thread_id = m.thread_id) END AS thread_count, ",
+            "coalesce(f.display_name, '') AS from_name, coalesce(f.address, '') AS from_address, ",
+            "m.subject, m.snippet, m.date, m.seen, m.flagged, m.has_attachments, m.direction, ",
+            "coalesce((SELECT group_concat(DISTINCT a.email) FROM message_location l ",
+            "  JOIN folder fo ON fo.id = l.folder_id JOIN account a ON a.id = fo.account_id ",
+            "  WHERE l.message_id = m.id), '') AS accounts ",
+            "FROM message m ",
+            "LEFT JOIN participant f ON f.message_id = m.id AND f.role = 'from' AND f.position = 0 ",
+            "WHERE m.id IN (",
+            $ids,
+            ") ",
+            $order
+        )
+    };
+}
+
+/// The accounts from `group_concat`, sorted so a row reads the same every time.
+fn split_accounts(joined: &str) -> Vec<String> {
+    let mut accounts: Vec<String> = joined
+        .split(',')
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect();
+    accounts.sort_unstable();
+    accounts
+}
+
+/// Whether sanitised HTML would fetch images from the network: `src`, `background`
+/// or CSS `url(...)` pointing at http(s). Attribute values are quoted by ammonia.
+fn references_remote_images(html: &str) -> bool {
+    let lower = html.to_ascii_lowercase();
+    let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    [
+        "src=\"http",
+        "background=\"http",
+        "url(http",
+        "url(\"http",
+        "url('http",
+        "url(&quot;http",
+    ]
+    .iter()
+    .any(|needle| compact.contains(needle))
+}
+
+impl Store {
+    /// A page of a message list, newest first. Each folder is read as one index range
+    /// (`message_location_folder_date`) and the folders' pages merged, so a page costs
+    /// the same on a store of a hundred messages or a million.
+    pub async fn list_messages(&self, query: &MessageQuery) -> Result<Vec<MessageListItem>> {
+        let limit = query.limit.clamp(1, 500);
+        let folders: Vec<i64> = match query.view {
+            MessageView::Inbox => {
+                sqlx::query_scalar("SELECT id FROM folder WHERE role = 'inbox' ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            MessageView::Folder(id) => vec![id],
+        };
+        let (date, id) = query
+            .before
+            .map(|c| (c.date, c.message_id))
+            .unwrap_or((i64::MAX, i64::MAX));
+        // Every message of the merged page is within the first `limit` distinct
+        // messages of each folder holding it, so `limit` per folder is enough.
+        let mut page: Vec<(i64, i64)> = Vec::new();
+        for folder in folders {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT DISTINCT date, message_id FROM message_location \
+                 WHERE folder_id = ?1 AND (date < ?2 OR (date = ?2 AND message_id < ?3)) \
+                 ORDER BY date DESC, message_id DESC LIMIT ?4",
+            )
+            .bind(folder)
+            .bind(date)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            page.extend(rows);
+        }
+        page.sort_unstable_by(|a, b| b.cmp(a));
+        page.dedup();
+        page.truncate(usize::try_from(limit).unwrap_or(500));
+        let ids: Vec<i64> = page.into_iter().map(|(_, id)| id).collect();
+        self.list_items(&ids, false).await
+    }
+
+    /// The rows for these messages, newest first (or oldest first).
+    async fn list_items(&self, ids: &[i64], oldest_first: bool) -> Result<Vec<MessageListItem>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // json_each keeps it one prepared statement whatever the page size.
+        let ids_json = serde_json::to_string(ids)
+            .map_err(|e| StoreError::Corrupt(format!("message ids: {e}")))?;
+        let sql = if oldest_first {
+            list_query!(
+                "SELECT value FROM json_each(?1)",
+                "ORDER BY m.date ASC, m.id ASC"
+            )
+        } else {
+            list_query!(
+                "SELECT value FROM json_each(?1)",
+                "ORDER BY m.date DESC, m.id DESC"
+            )
+        };
+        let rows: Vec<ListRow> = sqlx::query_as(sql)
+            .bind(ids_json)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(MessageListItem::from).collect())
+    }
+
+    /// One message for the reader.
+    pub async fn message_detail(&self, message_id: i64) -> Result<MessageDetail> {
+        type Head = (i64, String, i64, String, bool, bool);
+        let (thread_id, subject, date, direction, seen, flagged): Head = sqlx::query_as(
+            "SELECT coalesce(thread_id, id), subject, date, direction, seen, flagged \
+             FROM message WHERE id = ?",
+        )
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("message {message_id}")))?;
+
+        let people: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+            "SELECT role, display_name, address, contact_id FROM participant \
+             WHERE message_id = ? ORDER BY role, position",
+        )
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let with_role = |role: &str| -> Vec<Person> {
+            people
+                .iter()
+                .filter(|(r, ..)| r == role)
+                .map(|(_, name, address, contact_id)| Person {
+                    name: name.clone(),
+                    address: address.clone(),
+                    contact_id: *contact_id,
+                })
+                .collect()
+        };
+
+        let body: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT text, html FROM message_body WHERE message_id = ?")
+                .bind(message_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (text, html) = body.unwrap_or_default();
+        let html = html.filter(|h| !h.trim().is_empty());
+        let remote_images = html.as_deref().is_some_and(references_remote_images);
+
+        let accounts: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT a.email FROM message_location l JOIN folder f ON f.id = l.folder_id \
+             JOIN account a ON a.id = f.account_id WHERE l.message_id = ? ORDER BY a.email",
+        )
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?;
+
+        // Threads are conversations, not mailing-list archives: a few hundred is plenty.
+        let others: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM message WHERE thread_id = ?1 AND id <> ?2 ORDER BY date, id LIMIT 500",
+        )
+        .bind(thread_id)
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let thread = self.list_items(&others, true).await?;
+
+        Ok(MessageDetail {
+            id: message_id,
+            thread_id,
+            subject,
+            date,
+            direction,
+            seen,
+            flagged,
+            from: with_role("from"),
+            to: with_role("to"),
+            cc: with_role("cc"),
+            reply_to: with_role("reply_to"),
+            text,
+            html,
+            remote_images,
+            attachments: attachments::list_for_message(self, message_id).await?,
+            accounts,
+            thread,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        account::FetchWindow,
+        crm::ContactPolicy,
+        imap::{FolderRole, RemoteFolder},
+        mime::parse,
+        net::{Security, ServerSettings},
+        store::{
+            test_support::temp_store, BatchContext, FetchedMessage, KeepPolicy, MessageFlags,
+            NewAccountRecord,
+        },
+    };
+
+    /// An account with INBOX and Archive; returns (account, inbox, archive).
+    async fn account(store: &Store, email: &str) -> (i64, i64, i64) {
+        let server = ServerSettings {
+            host: "localhost".into(),
+            port: 993,
+            security: Security::Tls,
+        };
+        let record = NewAccountRecord {
+            email: email.into(),
+            sender_name: "Alice".into(),
+            mailbox_name: email.into(),
+            imap: server.clone(),
+            smtp: server,
+            username: email.into(),
+            ca_pem: None,
+            pinned_sha256: None,
+            fetch_since: FetchWindow::All,
+            keep_policy: KeepPolicy::All,
+            contact_policy: ContactPolicy::Sent,
+            poll_interval_secs: 300,
+            leads_from_incoming: false,
+        };
+        let mut conn = store.pool().acquire().await.unwrap();
+        let id = Store::insert_account(&mut conn, &record).await.unwrap();
+        drop(conn);
+        let folder = |name: &str, role| RemoteFolder {
+            raw_name: name.into(),
+            display_name: name.into(),
+            delimiter: Some("/".into()),
+            role: Some(role),
+            selectable: true,
+        };
+        store
+            .upsert_folders(
+                id,
+                &[
+                    folder("INBOX", FolderRole::Inbox),
+                    folder("Archive", FolderRole::Archive),
+                ],
+                |_| true,
+            )
+            .await
+            .unwrap();
+        let folders = store.folders(id).await.unwrap();
+        (id, folders[0].id, folders[1].id)
+    }
+
+    async fn store_in(store: &Store, account: i64, folder: i64, messages: &[(u32, String)]) {
+        let record = store.account(account).await.unwrap();
+        let ctx = BatchContext {
+            account_id: account,
+            folder_id: folder,
+            uidvalidity: 1,
+            identity: store.account_identity(&record).await.unwrap(),
+            ignore: store.ignore_rules().await.unwrap(),
+            keep: KeepPolicy::All,
+        };
+        let batch: Vec<FetchedMessage> = messages
+            .iter()
+            .map(|(uid, raw)| FetchedMessage {
+                uid: *uid,
+                flags: MessageFlags {
+                    seen: *uid % 2 == 0,
+                    ..MessageFlags::default()
+                },
+                modseq: None,
+                parsed: parse(raw.as_bytes(), None),
+            })
+            .collect();
+        store.store_batch(&ctx, &batch).await.unwrap();
+    }
+
+    /// A message from `from` to alice on day `day` of November 2026.
+    fn mail(n: u32, from: &str, to: &str, day: u32, extra: &str) -> String {
+        format!(
+            "From: {from}\r\nTo: {to}\r\nSubject: Message {n}\r\nMessage-ID: <m{n}@rapport.test>\r\n{extra}\
+             Date: {day:02} Nov 2026 10:{n:02}:00 +0000\r\n\r\nBody {n}\r\n"
+        )
+    }
+
+    fn id_of(items: &[MessageListItem]) -> Vec<String> {
+        items.iter().map(|m| m.subject.clone()).collect()
+    }
+
+    #[tokio::test]
+    async fn unified_inbox_pages_newest_first_across_accounts_without_duplicates() {
+        let (store, _dir) = temp_store().await;
+        let (work, work_inbox, work_archive) = account(&store, "alice@rapport.test").await;
+        let (home, home_inbox, _) = account(&store, "alice@home.test").await;
+        let work_mail: Vec<(u32, String)> = (1..=5)
+            .map(|n| {
+                (
+                    n,
+                    mail(n, "Jan <jan@firma.cz>", "alice@rapport.test", n, ""),
+                )
+            })
+            .collect();
+        store_in(&store, work, work_inbox, &work_mail).await;
+        // Message 3 is also in the home inbox (both addresses got it): one row, two accounts.
+        let home_mail = vec![
+            (
+                1,
+                mail(
+                    3,
+                    "Jan <jan@firma.cz>",
+                    "alice@rapport.test, alice@home.test",
+                    3,
+                    "",
+                ),
+            ),
+            (2, mail(6, "Eva <eva@x.cz>", "alice@home.test", 6, "")),
+        ];
+        store_in(&store, home, home_inbox, &home_mail).await;
+        // Archived mail is not in the inbox.
+        store_in(
+            &store,
+            work,
+            work_archive,
+            &[(1, mail(9, "Eva <eva@x.cz>", "alice@rapport.test", 9, ""))],
+        )
+        .await;
+
+        let first = store
+            .list_messages(&MessageQuery {
+                view: MessageView::Inbox,
+                before: None,
+                limit: 4,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            id_of(&first),
+            ["Message 6", "Message 5", "Message 4", "Message 3"]
+        );
+        assert_eq!(first[0].accounts, ["alice@home.test"]);
+        assert_eq!(first[3].accounts, ["alice@home.test", "alice@rapport.test"]);
+        assert_eq!(
+            (first[0].from_name.as_str(), first[0].from_address.as_str()),
+            ("Eva", "eva@x.cz")
+        );
+        let last = first.last().unwrap();
+        let rest = store
+            .list_messages(&MessageQuery {
+                view: MessageView::Inbox,
+                before: Some(TimelineCursor {
+                    date: last.date,
+                    message_id: last.id,
+                }),
+                limit: 4,
+            })
+            .await
+            .unwrap();
+        assert_eq!(id_of(&rest), ["Message 2", "Message 1"]);
+
+        let archive = store
+            .list_messages(&MessageQuery {
+                view: MessageView::Folder(work_archive),
+                before: None,
+                limit: 50,
+            })
+            .await
+            .unwrap();
+        assert_eq!(id_of(&archive), ["Message 9"]);
+    }
+
+    #[tokio::test]
+    async fn list_rows_carry_flags_and_thread_size() {
+        let (store, _dir) = temp_store().await;
+        let (work, inbox, _) = account(&store, "alice@rapport.test").await;
+        let reply = mail(
+            2,
+            "Jan <jan@firma.cz>",
+            "alice@rapport.test",
+            2,
+            "In-Reply-To: <m1@rapport.test>\r\n",
+        );
+        store_in(
+            &store,
+            work,
+            inbox,
+            &[
+                (
+                    1,
+                    mail(1, "Jan <jan@firma.cz>", "alice@rapport.test", 1, ""),
+                ),
+                (2, reply),
+            ],
+        )
+        .await;
+        let rows = store
+            .list_messages(&MessageQuery {
+                view: MessageView::Inbox,
+                before: None,
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2, "one row per message");
+        assert!(rows
+            .iter()
+            .all(|r| r.thread_count == 2 && r.thread_id == rows[0].thread_id));
+        assert!(rows[0].seen, "uid 2 was stored as seen");
+        assert!(!rows[1].seen);
+        assert_eq!(rows[0].direction, "in");
+    }
+
+    #[tokio::test]
+    async fn the_page_is_read_from_the_folder_date_index() {
+        let (store, _dir) = temp_store().await;
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "EXPLAIN QUERY PLAN SELECT DISTINCT date, message_id FROM message_location \
+             WHERE folder_id = ?1 AND (date < ?2 OR (date = ?2 AND message_id < ?3)) \
+             ORDER BY date DESC, message_id DESC LIMIT ?4",
+        )
+        .bind(1)
+        .bind(1)
+        .bind(1)
+        .bind(1)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let detail: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+        assert!(
+            detail
+                .iter()
+                .any(|d| d.contains("message_location_folder_date")),
+            "{detail:?}"
+        );
+        assert!(
+            !detail
+                .iter()
+                .any(|d| d.contains("TEMP B-TREE FOR ORDER BY")),
+            "{detail:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn every_location_carries_its_message_date() {
+        let (store, _dir) = temp_store().await;
+        let (work, inbox, archive) = account(&store, "alice@rapport.test").await;
+        store_in(
+            &store,
+            work,
+            inbox,
+            &[(1, mail(1, "jan@firma.cz", "alice@rapport.test", 1, ""))],
+        )
+        .await;
+        // A writer that does not know the column (the bench generator) gets it filled.
+        sqlx::query("INSERT INTO message_location (folder_id, uidvalidity, uid, message_id) SELECT ?, 1, 5, id FROM message")
+            .bind(archive)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let wrong: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM message_location l JOIN message m ON m.id = l.message_id WHERE l.date <> m.date",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(wrong, 0);
+    }
+
+    #[tokio::test]
+    async fn detail_has_people_bodies_images_and_thread() {
+        let (store, _dir) = temp_store().await;
+        let (work, inbox, _) = account(&store, "alice@rapport.test").await;
+        let jan = store
+            .create_contact("jan@firma.cz", Some("Jan Novak"))
+            .await
+            .unwrap();
+        let html = "From: Jan <jan@firma.cz>\r\nTo: alice@rapport.test, Petr <petr@firma.cz>\r\n\
+            Cc: eva@x.cz\r\nReply-To: sales@firma.cz\r\nSubject: Offer\r\nMessage-ID: <m2@rapport.test>\r\n\
+            In-Reply-To: <m1@rapport.test>\r\nDate: 02 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+            Content-Type: text/html; charset=utf-8\r\n\r\n\
+            <p>Hello <img src=\"https://tracker.example/p.gif\"> <script>alert(1)</script></p>\r\n";
+        store_in(
+            &store,
+            work,
+            inbox,
+            &[
+                (1, mail(1, "alice@rapport.test", "jan@firma.cz", 1, "")),
+                (2, html.into()),
+            ],
+        )
+        .await;
+        let rows = store
+            .list_messages(&MessageQuery {
+                view: MessageView::Inbox,
+                before: None,
+                limit: 10,
+            })
+            .await
+            .unwrap();
+        let detail = store.message_detail(rows[0].id).await.unwrap();
+        assert_eq!(detail.subject, "Offer");
+        assert_eq!(
+            detail.from,
+            [Person {
+                name: "Jan".into(),
+                address: "jan@firma.cz".into(),
+                contact_id: Some(jan)
+            }]
+        );
+        let to: Vec<&str> = detail.to.iter().map(|p| p.address.as_str()).collect();
+        assert_eq!(to, ["alice@rapport.test", "petr@firma.cz"]);
+        assert_eq!(detail.cc[0].address, "eva@x.cz");
+        assert_eq!(detail.cc[0].contact_id, None);
+        assert_eq!(detail.reply_to[0].address, "sales@firma.cz");
+        let body = detail.html.as_deref().unwrap();
+        assert!(
+            body.contains("Hello") && !body.contains("<script"),
+            "{body}"
+        );
+        assert!(detail.remote_images);
+        assert_eq!(detail.accounts, ["alice@rapport.test"]);
+        assert_eq!(id_of(&detail.thread), ["Message 1"]);
+
+        let plain = store.message_detail(rows[1].id).await.unwrap();
+        assert_eq!(plain.html, None);
+        assert!(!plain.remote_images);
+        assert!(plain.text.contains("Body 1"));
+        assert!(plain.attachments.is_empty());
+        assert!(matches!(
+            store.message_detail(9999).await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn remote_images_are_recognised_in_attributes_and_css() {
+        assert!(references_remote_images("<img src=\"http://x/a.png\">"));
+        assert!(references_remote_images(
+            "<td background=\"https://x/bg.png\">"
+        ));
+        assert!(references_remote_images(
+            "<div style=\"background: URL( https://x/a.png )\">"
+        ));
+        assert!(!references_remote_images(
+            "<img src=\"cid:logo\"><a href=\"https://x\">x</a>"
+        ));
+    }
+}
