@@ -68,6 +68,8 @@ enum Command {
     },
     /// Never make contacts of an address ("a@b.cz") or a domain ("@b.cz").
     Ignore { value: String },
+    /// Stop ignoring an address or domain; its stored mail makes contacts again.
+    Unignore { value: String },
 }
 
 #[derive(Subcommand)]
@@ -319,6 +321,14 @@ async fn run(cli: Cli, data_dir: PathBuf) -> Result<()> {
                     .collect::<Vec<_>>()
                     .join("\n")
             })
+        }
+        Command::Unignore { value } => {
+            let created = store.remove_ignore_rule(&value).await?;
+            print(
+                json,
+                &serde_json::json!({ "unignored": value, "contactsCreated": created }),
+                || format!("No longer ignoring {value}; {created} contacts made from stored mail."),
+            )
         }
         Command::Ignore { value } => {
             store.add_ignore_rule(&value).await?;

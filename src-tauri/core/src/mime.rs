@@ -28,6 +28,19 @@ impl ParticipantRole {
             ParticipantRole::Bcc => "bcc",
         }
     }
+
+    pub fn parse(text: &str) -> Option<ParticipantRole> {
+        [
+            ParticipantRole::From,
+            ParticipantRole::Sender,
+            ParticipantRole::ReplyTo,
+            ParticipantRole::To,
+            ParticipantRole::Cc,
+            ParticipantRole::Bcc,
+        ]
+        .into_iter()
+        .find(|role| role.as_str() == text)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

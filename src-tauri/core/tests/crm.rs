@@ -342,6 +342,27 @@ async fn ignoring_an_address_removes_its_automatic_contact_and_link() {
         set(&["jan@acme.cz", "seller@ignored.cz"])
     );
     assert!(store.add_ignore_rule("@nodot").await.is_err());
+
+    // Removing the rules judges the stored mail again: the contacts come back, linked.
+    assert_eq!(store.remove_ignore_rule("@gmail.com").await.unwrap(), 2);
+    assert!(contact_emails(&store).await.contains("petra@gmail.com"));
+    assert_eq!(
+        timeline_subjects(&store, "petra@gmail.com").await,
+        set(&["message 2"])
+    );
+    assert_eq!(
+        store
+            .remove_ignore_rule("olena@sales.acme.cz")
+            .await
+            .unwrap(),
+        1
+    );
+    let olena = store
+        .contact_id_for("olena@sales.acme.cz")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.contact(olena).await.unwrap().summary.message_count, 1);
 }
 
 #[tokio::test]

@@ -696,6 +696,102 @@ impl Store {
         Ok(())
     }
 
+    /// Stops ignoring an address or "@domain": stored mail with it is judged again by
+    /// each account's contact policy, so the contacts it would have made appear now.
+    /// Returns how many contacts were created.
+    pub async fn remove_ignore_rule(&self, value: &str) -> Result<u64> {
+        let value = value.trim().to_lowercase();
+        let (kind, stored, pattern) = match value.strip_prefix('@') {
+            Some(domain) => ("ignore_domain", value.clone(), format!("%@{domain}")),
+            None => {
+                let address = normalize_address(&value).ok_or_else(|| invalid_address(&value))?;
+                ("ignore_address", address.clone(), address)
+            }
+        };
+        sqlx::query("DELETE FROM rule WHERE kind = ? AND value = ?")
+            .bind(kind)
+            .bind(&stored)
+            .execute(&self.pool)
+            .await?;
+        let ignore = self.ignore_rules().await?;
+        let messages: Vec<(i64, bool, i64)> = sqlx::query_as(
+            "SELECT DISTINCT m.id, m.is_bulk, f.account_id FROM participant p \
+             JOIN message m ON m.id = p.message_id \
+             JOIN message_location l ON l.message_id = m.id JOIN folder f ON f.id = l.folder_id \
+             WHERE p.address LIKE ? AND p.contact_id IS NULL ORDER BY m.date",
+        )
+        .bind(&pattern)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut identities = std::collections::HashMap::new();
+        let mut created = 0;
+        let mut tx = self.pool.begin().await?;
+        for (message_id, is_bulk, account_id) in messages {
+            if !identities.contains_key(&account_id) {
+                let account = self.account(account_id).await?;
+                identities.insert(account_id, self.account_identity(&account).await?);
+            }
+            let identity = &identities[&account_id];
+            let people: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT role, address, display_name FROM participant WHERE message_id = ? ORDER BY role, position",
+            )
+            .bind(message_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            // The CRM rules look only at the people and the bulk mark.
+            let message = crate::mime::ParsedMessage {
+                dedup_key: String::new(),
+                message_id: None,
+                in_reply_to: None,
+                references: Vec::new(),
+                subject: String::new(),
+                date: 0,
+                snippet: String::new(),
+                text: String::new(),
+                html: None,
+                participants: people
+                    .into_iter()
+                    .filter_map(|(role, address, display_name)| {
+                        Some(crate::mime::ParsedParticipant {
+                            role: crate::mime::ParticipantRole::parse(&role)?,
+                            address,
+                            display_name,
+                        })
+                    })
+                    .collect(),
+                attachments: Vec::new(),
+                is_bulk,
+                size: 0,
+            };
+            let direction = identity.direction_of(&message);
+            for candidate in crm::contacts_to_create(&message, identity, &ignore) {
+                let matches = match value.strip_prefix('@') {
+                    Some(domain) => crm::domain_of(&candidate.address) == domain,
+                    None => candidate.address == stored,
+                };
+                if !matches || owner_of(&mut tx, &candidate.address).await?.is_some() {
+                    continue;
+                }
+                let (origin, stage) = match direction {
+                    crm::Direction::Out => ("sent", "contact"),
+                    crm::Direction::In if identity.leads_from_incoming => ("received", "lead"),
+                    crm::Direction::In => ("received", "contact"),
+                };
+                insert_contact(
+                    &mut tx,
+                    &candidate.address,
+                    &candidate.display_name,
+                    origin,
+                    stage,
+                )
+                .await?;
+                created += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
     /// Addresses in stored mail that belong to no contact, most mail first: people to
     /// turn into contacts in one click. Bulk mail, machine senders, my own addresses
     /// and ignored ones are left out.
