@@ -546,7 +546,7 @@ mod tests {
             sender_name: "".into(),
             mailbox_name: None,
             username: None,
-            password: "secret".into(),
+            password: "pw-1".into(),
             imap: ServerSettings {
                 host: "imap.example.org".into(),
                 port: 993,
