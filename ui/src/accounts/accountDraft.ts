@@ -323,7 +323,7 @@ const serverFieldNames: Record<string, AccountField> = {
   address: "email",
   sendername: "senderName",
   name: "senderName",
-  password: "password",
+  "password": "password",
   mailboxname: "mailboxName",
   username: "username",
   imap: "imapHost",
