@@ -379,60 +379,7 @@ async fn create_contact_if_missing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        account::FetchWindow,
-        crm::ContactPolicy,
-        imap::{FolderRole, RemoteFolder},
-        mime::parse,
-        net::{Security, ServerSettings},
-        store::{test_support::temp_store, NewAccountRecord},
-    };
-
-    async fn account_with_folders(store: &Store, policy: ContactPolicy) -> (i64, i64, i64) {
-        let server = ServerSettings {
-            host: "localhost".into(),
-            port: 993,
-            security: Security::Tls,
-        };
-        let record = NewAccountRecord {
-            email: "alice@rapport.test".into(),
-            sender_name: "Alice".into(),
-            mailbox_name: "Work".into(),
-            imap: server.clone(),
-            smtp: server,
-            username: "alice".into(),
-            ca_pem: None,
-            pinned_sha256: None,
-            fetch_since: FetchWindow::All,
-            keep_policy: KeepPolicy::All,
-            contact_policy: policy,
-            poll_interval_secs: 300,
-            leads_from_incoming: false,
-        };
-        let mut conn = store.pool().acquire().await.unwrap();
-        let id = Store::insert_account(&mut conn, &record).await.unwrap();
-        drop(conn);
-        let folder = |name: &str, role| RemoteFolder {
-            raw_name: name.into(),
-            display_name: name.into(),
-            delimiter: Some("/".into()),
-            role: Some(role),
-            selectable: true,
-        };
-        store
-            .upsert_folders(
-                id,
-                &[
-                    folder("INBOX", FolderRole::Inbox),
-                    folder("Archive", FolderRole::Archive),
-                ],
-                |_| true,
-            )
-            .await
-            .unwrap();
-        let folders = store.folders(id).await.unwrap();
-        (id, folders[0].id, folders[1].id)
-    }
+    use crate::{crm::ContactPolicy, mime::parse, store::test_support::temp_store};
 
     async fn context(store: &Store, account_id: i64, folder_id: i64) -> BatchContext {
         let account = store.account(account_id).await.unwrap();
@@ -461,7 +408,12 @@ mod tests {
     #[tokio::test]
     async fn storing_the_same_batch_twice_stores_nothing_twice() {
         let (store, _dir) = temp_store().await;
-        let (account, inbox, _) = account_with_folders(&store, ContactPolicy::All).await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
         let ctx = context(&store, account, inbox).await;
         let batch = vec![fetched(1, OFFER), fetched(2, REPLY)];
         let first = store.store_batch(&ctx, &batch).await.unwrap();
@@ -481,7 +433,12 @@ mod tests {
     #[tokio::test]
     async fn a_message_in_two_folders_is_stored_once_with_two_locations() {
         let (store, _dir) = temp_store().await;
-        let (account, inbox, archive) = account_with_folders(&store, ContactPolicy::All).await;
+        let (account, inbox, archive) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
         store
             .store_batch(&context(&store, account, inbox).await, &[fetched(7, OFFER)])
             .await
@@ -514,7 +471,12 @@ mod tests {
     #[tokio::test]
     async fn reply_stored_first_joins_the_thread_of_what_it_answers() {
         let (store, _dir) = temp_store().await;
-        let (account, inbox, _) = account_with_folders(&store, ContactPolicy::All).await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
         let ctx = context(&store, account, inbox).await;
         store.store_batch(&ctx, &[fetched(2, REPLY)]).await.unwrap();
         store.store_batch(&ctx, &[fetched(1, OFFER)]).await.unwrap();
@@ -528,7 +490,12 @@ mod tests {
     #[tokio::test]
     async fn sent_only_policy_links_earlier_mail_when_the_contact_appears() {
         let (store, _dir) = temp_store().await;
-        let (account, inbox, _) = account_with_folders(&store, ContactPolicy::Sent).await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::Sent,
+        )
+        .await;
         let ctx = context(&store, account, inbox).await;
         // Jan writes first: under "sent" policy that alone makes no contact.
         store.store_batch(&ctx, &[fetched(2, REPLY)]).await.unwrap();
@@ -553,7 +520,12 @@ mod tests {
     #[tokio::test]
     async fn removing_the_account_removes_its_mail_and_automatic_contacts() {
         let (store, _dir) = temp_store().await;
-        let (account, inbox, _) = account_with_folders(&store, ContactPolicy::All).await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
         store
             .store_batch(&context(&store, account, inbox).await, &[fetched(1, OFFER)])
             .await
@@ -575,7 +547,12 @@ mod tests {
     #[tokio::test]
     async fn uidvalidity_reset_keeps_messages_held_elsewhere() {
         let (store, _dir) = temp_store().await;
-        let (account, inbox, archive) = account_with_folders(&store, ContactPolicy::All).await;
+        let (account, inbox, archive) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
         store
             .store_batch(
                 &context(&store, account, inbox).await,

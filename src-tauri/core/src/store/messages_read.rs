@@ -327,63 +327,10 @@ impl Store {
 mod tests {
     use super::*;
     use crate::{
-        account::FetchWindow,
         crm::ContactPolicy,
-        imap::{FolderRole, RemoteFolder},
         mime::parse,
-        net::{Security, ServerSettings},
-        store::{
-            test_support::temp_store, BatchContext, FetchedMessage, KeepPolicy, MessageFlags,
-            NewAccountRecord,
-        },
+        store::{test_support::temp_store, BatchContext, FetchedMessage, KeepPolicy, MessageFlags},
     };
-
-    /// An account with INBOX and Archive; returns (account, inbox, archive).
-    async fn account(store: &Store, email: &str) -> (i64, i64, i64) {
-        let server = ServerSettings {
-            host: "localhost".into(),
-            port: 993,
-            security: Security::Tls,
-        };
-        let record = NewAccountRecord {
-            email: email.into(),
-            sender_name: "Alice".into(),
-            mailbox_name: email.into(),
-            imap: server.clone(),
-            smtp: server,
-            username: email.into(),
-            ca_pem: None,
-            pinned_sha256: None,
-            fetch_since: FetchWindow::All,
-            keep_policy: KeepPolicy::All,
-            contact_policy: ContactPolicy::Sent,
-            poll_interval_secs: 300,
-            leads_from_incoming: false,
-        };
-        let mut conn = store.pool().acquire().await.unwrap();
-        let id = Store::insert_account(&mut conn, &record).await.unwrap();
-        drop(conn);
-        let folder = |name: &str, role| RemoteFolder {
-            raw_name: name.into(),
-            display_name: name.into(),
-            delimiter: Some("/".into()),
-            role: Some(role),
-            selectable: true,
-        };
-        store
-            .upsert_folders(
-                id,
-                &[
-                    folder("INBOX", FolderRole::Inbox),
-                    folder("Archive", FolderRole::Archive),
-                ],
-                |_| true,
-            )
-            .await
-            .unwrap();
-        let folders = store.folders(id).await.unwrap();
-        (id, folders[0].id, folders[1].id)
-    }
 
     async fn store_in(store: &Store, account: i64, folder: i64, messages: &[(u32, String)]) {
         let record = store.account(account).await.unwrap();
@@ -425,8 +372,18 @@ mod tests {
     #[tokio::test]
     async fn unified_inbox_pages_newest_first_across_accounts_without_duplicates() {
         let (store, _dir) = temp_store().await;
-        let (work, work_inbox, work_archive) = account(&store, "alice@rapport.test").await;
-        let (home, home_inbox, _) = account(&store, "alice@home.test").await;
+        let (work, work_inbox, work_archive) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::Sent,
+        )
+        .await;
+        let (home, home_inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@home.test",
+            ContactPolicy::Sent,
+        )
+        .await;
         let work_mail: Vec<(u32, String)> = (1..=5)
             .map(|n| {
                 (
@@ -506,7 +463,12 @@ mod tests {
     #[tokio::test]
     async fn list_rows_carry_flags_and_thread_size() {
         let (store, _dir) = temp_store().await;
-        let (work, inbox, _) = account(&store, "alice@rapport.test").await;
+        let (work, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::Sent,
+        )
+        .await;
         let reply = mail(
             2,
             "Jan <jan@firma.cz>",
@@ -577,7 +539,12 @@ mod tests {
     #[tokio::test]
     async fn every_location_carries_its_message_date() {
         let (store, _dir) = temp_store().await;
-        let (work, inbox, archive) = account(&store, "alice@rapport.test").await;
+        let (work, inbox, archive) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::Sent,
+        )
+        .await;
         store_in(
             &store,
             work,
@@ -603,7 +570,12 @@ mod tests {
     #[tokio::test]
     async fn detail_has_people_bodies_images_and_thread() {
         let (store, _dir) = temp_store().await;
-        let (work, inbox, _) = account(&store, "alice@rapport.test").await;
+        let (work, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::Sent,
+        )
+        .await;
         let jan = store
             .create_contact("jan@firma.cz", Some("Jan Novak"))
             .await

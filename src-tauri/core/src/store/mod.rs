@@ -133,6 +133,64 @@ pub(crate) mod test_support {
         let store = Store::open(dir.path()).await.expect("open store");
         (store, dir)
     }
+
+    /// Adds an account `email` with INBOX and Archive; returns (account, inbox, archive).
+    pub async fn account_with_folders(
+        store: &Store,
+        email: &str,
+        policy: crate::crm::ContactPolicy,
+    ) -> (i64, i64, i64) {
+        use crate::{
+            account::FetchWindow,
+            imap::{FolderRole, RemoteFolder},
+            net::{Security, ServerSettings},
+        };
+        let server = ServerSettings {
+            host: "localhost".into(),
+            port: 993,
+            security: Security::Tls,
+        };
+        let record = NewAccountRecord {
+            email: email.into(),
+            sender_name: "Alice".into(),
+            mailbox_name: email.into(),
+            imap: server.clone(),
+            smtp: server,
+            username: email.into(),
+            ca_pem: None,
+            pinned_sha256: None,
+            fetch_since: FetchWindow::All,
+            keep_policy: KeepPolicy::All,
+            contact_policy: policy,
+            poll_interval_secs: 300,
+            leads_from_incoming: false,
+        };
+        let mut conn = store.pool().acquire().await.expect("connection");
+        let id = Store::insert_account(&mut conn, &record)
+            .await
+            .expect("account");
+        drop(conn);
+        let folder = |name: &str, role| RemoteFolder {
+            raw_name: name.into(),
+            display_name: name.into(),
+            delimiter: Some("/".into()),
+            role: Some(role),
+            selectable: true,
+        };
+        store
+            .upsert_folders(
+                id,
+                &[
+                    folder("INBOX", FolderRole::Inbox),
+                    folder("Archive", FolderRole::Archive),
+                ],
+                |_| true,
+            )
+            .await
+            .expect("folders");
+        let folders = store.folders(id).await.expect("folder list");
+        (id, folders[0].id, folders[1].id)
+    }
 }
 
 #[cfg(test)]
