@@ -54,6 +54,7 @@ fn update_from(
         since: service_account.fetch_since.to_string(),
         keep_policy: service_account.keep_policy,
         contact_policy: service_account.contact_policy,
+        new_senders_are_leads: None,
         poll_interval_secs: service_account.poll_interval_secs,
         folders,
         imap: service_account.imap.clone(),
@@ -138,7 +139,9 @@ async fn add_update_reconnect_and_remove_an_account() {
     update.poll_interval_secs = 900;
     update.sender_name = "Renamed Tester".into();
     update.since = "all".into();
+    update.new_senders_are_leads = Some(true);
     let saved = service.update(account.id, update).await.unwrap();
+    assert!(saved.leads_from_incoming);
     assert_eq!(saved.poll_interval_secs, 900);
     assert_eq!(saved.sender_name, "Renamed Tester");
     assert_eq!(saved.fetch_since.to_string(), "all");

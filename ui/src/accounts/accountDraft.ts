@@ -244,6 +244,8 @@ export interface OptionsDraft {
   folders: string[];
   keepPolicy: KeepPolicy;
   contactPolicy: ContactPolicy;
+  /** New people who write first start in the "lead" stage. */
+  newSendersAreLeads: boolean;
   pollIntervalSecs: number;
 }
 
@@ -256,6 +258,7 @@ export function defaultOptions(): OptionsDraft {
     folders: [],
     keepPolicy: "all",
     contactPolicy: "all",
+    newSendersAreLeads: false,
     pollIntervalSecs: 5 * 60,
   };
 }
@@ -283,6 +286,7 @@ export function optionsOfAccount(account: AccountSummary, selectedFolders: strin
     folders: selectedFolders,
     keepPolicy: account.keepPolicy,
     contactPolicy: account.contactPolicy,
+    newSendersAreLeads: account.newSendersAreLeads ?? false,
     pollIntervalSecs: account.pollIntervalSecs,
   };
 }

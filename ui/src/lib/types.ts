@@ -35,6 +35,8 @@ export interface AccountSummary {
   since: string;
   keepPolicy: KeepPolicy;
   contactPolicy: ContactPolicy;
+  /** New people who write first start as leads. */
+  newSendersAreLeads?: boolean;
   pollIntervalSecs: number;
   /**
    * The certificate the user trusted for this account, and whether plain text was
@@ -57,6 +59,7 @@ export interface NewAccount {
   folders: string[] | null;
   keepPolicy: KeepPolicy;
   contactPolicy: ContactPolicy;
+  newSendersAreLeads: boolean;
   pollIntervalSecs: number;
   pinnedSha256: string | null;
   allowPlaintext: boolean;
@@ -68,6 +71,7 @@ export interface AccountSettingsUpdate {
   since: FetchSince;
   keepPolicy: KeepPolicy;
   contactPolicy: ContactPolicy;
+  newSendersAreLeads: boolean;
   pollIntervalSecs: number;
   /** rawNames of the selected folders. */
   folders: string[];

@@ -84,6 +84,7 @@ describe("account settings", () => {
       since: "1y",
       keepPolicy: "received",
       contactPolicy: "sent",
+      newSendersAreLeads: false,
       pollIntervalSecs: 900,
       folders: ["INBOX", "INBOX.Clients", "Sent"],
       imap: { host: "imap.example.org", port: 993, security: "tls" },

@@ -30,6 +30,7 @@ export function settingsUpdate(
     since: sinceOf(options),
     keepPolicy: options.keepPolicy,
     contactPolicy: options.contactPolicy,
+    newSendersAreLeads: options.newSendersAreLeads,
     pollIntervalSecs: options.pollIntervalSecs,
     folders: [...options.folders],
     imap: choice.imap,

@@ -444,6 +444,7 @@ describe("the options step", () => {
       folders: ["INBOX", "Clients &AMQ-"],
       keepPolicy: "received",
       contactPolicy: "sent",
+      newSendersAreLeads: false,
       pollIntervalSecs: 900,
       pinnedSha256: null,
       allowPlaintext: false,
@@ -463,10 +464,24 @@ describe("the options step", () => {
         folders: ["INBOX", "[Gmail]/Sent Mail"],
         keepPolicy: "all",
         contactPolicy: "all",
+        newSendersAreLeads: false,
         pollIntervalSecs: 300,
         mailboxName: "alice@example.org",
       }),
     );
+  });
+
+  it("can make new senders leads, which only applies to contacts from both directions", async () => {
+    const { user, onAdd } = renderWizard();
+    await toOptions(user);
+    await user.click(screen.getByTestId("since-all"));
+    const leads = within(screen.getByTestId("new-senders-are-leads")).getByRole("checkbox");
+    await user.click(leads);
+    await user.click(next());
+    expect(onAdd).toHaveBeenCalledWith(expect.objectContaining({ contactPolicy: "all", newSendersAreLeads: true }));
+
+    await user.click(screen.getByTestId("contacts-sent"));
+    expect((leads as HTMLInputElement).disabled).toBe(true);
   });
 
   it("wants at least one folder and a date when the date chip is chosen", async () => {

@@ -293,6 +293,7 @@ export class ConnectWizard {
       folders: this.folderChoices.length > 0 ? [...this.options.folders] : null,
       keepPolicy: this.options.keepPolicy,
       contactPolicy: this.options.contactPolicy,
+      newSendersAreLeads: this.options.newSendersAreLeads,
       pollIntervalSecs: this.options.pollIntervalSecs,
       pinnedSha256: this.pinnedSha256,
       allowPlaintext: request.allowPlaintext,

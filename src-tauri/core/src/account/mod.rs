@@ -136,6 +136,9 @@ pub struct AccountSettingsUpdate {
     pub since: String,
     pub keep_policy: KeepPolicy,
     pub contact_policy: ContactPolicy,
+    /// New incoming senders start as leads; `None` keeps the saved choice.
+    #[serde(default)]
+    pub new_senders_are_leads: Option<bool>,
     pub poll_interval_secs: i64,
     /// Raw names of the folders to sync.
     pub folders: Vec<String>,
@@ -500,6 +503,9 @@ impl AccountService {
             fetch_since: parse_window(&update.since)?,
             keep_policy: update.keep_policy,
             contact_policy: update.contact_policy,
+            leads_from_incoming: update
+                .new_senders_are_leads
+                .unwrap_or(current.leads_from_incoming),
             poll_interval_secs: validate_poll_interval(update.poll_interval_secs)?,
             imap,
             smtp,
@@ -661,6 +667,7 @@ pub struct AccountSummary {
     pub since: String,
     pub keep_policy: KeepPolicy,
     pub contact_policy: ContactPolicy,
+    pub new_senders_are_leads: bool,
     pub poll_interval_secs: i64,
     /// Fingerprints of certificates the user trusted for this account (not secret).
     pub pinned_sha256: Option<String>,
@@ -693,6 +700,7 @@ impl From<&AccountRecord> for AccountSummary {
             since: a.fetch_since.to_string(),
             keep_policy: a.keep_policy,
             contact_policy: a.contact_policy,
+            new_senders_are_leads: a.leads_from_incoming,
             poll_interval_secs: a.poll_interval_secs,
             pinned_sha256: a.pinned_sha256.clone(),
             allow_plaintext: a.imap.security == Security::None || a.smtp.security == Security::None,

@@ -63,6 +63,7 @@ pub struct AccountSettings {
     pub fetch_since: FetchWindow,
     pub keep_policy: KeepPolicy,
     pub contact_policy: ContactPolicy,
+    pub leads_from_incoming: bool,
     pub poll_interval_secs: i64,
     pub imap: ServerSettings,
     pub smtp: ServerSettings,
@@ -275,7 +276,7 @@ impl Store {
     pub async fn update_account_settings(&self, id: i64, s: &AccountSettings) -> Result<()> {
         let done = sqlx::query(
             "UPDATE account SET sender_name = ?, mailbox_name = ?, fetch_since = ?, keep_policy = ?, \
-             contact_policy = ?, poll_interval_secs = ?, imap_host = ?, imap_port = ?, imap_security = ?, \
+             contact_policy = ?, leads_from_incoming = ?, poll_interval_secs = ?, imap_host = ?, imap_port = ?, imap_security = ?, \
              smtp_host = ?, smtp_port = ?, smtp_security = ?, username = ?, pinned_sha256 = ? WHERE id = ?",
         )
         .bind(&s.sender_name)
@@ -283,6 +284,7 @@ impl Store {
         .bind(s.fetch_since.to_string())
         .bind(s.keep_policy.as_str())
         .bind(s.contact_policy.as_str())
+        .bind(s.leads_from_incoming)
         .bind(s.poll_interval_secs)
         .bind(&s.imap.host)
         .bind(s.imap.port as i64)
