@@ -5,6 +5,7 @@ import "./lib/styles/base.css";
 import "./lib/styles/controls.css";
 import "./lib/styles/dialog.css";
 import "./lib/styles/forms.css";
+import "./lib/styles/figures.css";
 import App from "./App.svelte";
 
 const target = document.getElementById("app");
