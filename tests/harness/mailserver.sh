@@ -204,8 +204,10 @@ write_dovecot_conf() {
 		}
 
 		# IDLE, CONDSTORE and QRESYNC are built into Dovecot 2.3's imap (no plugin needed).
+		# IMAP_CAPABILITY replaces the advertised list, to test clients against older servers.
 		protocol imap {
 		  imap_idle_notify_interval = 1 mins
+		  ${IMAP_CAPABILITY:+imap_capability = $IMAP_CAPABILITY}
 		}
 		protocol lmtp {
 		  lmtp_save_to_detail_mailbox = no

@@ -53,6 +53,16 @@ async fn fixture(
     before_add: impl AsyncFnOnce(&MailServer),
 ) -> Fixture {
     let server = MailServer::start().expect("harness");
+    fixture_on(server, user, count, folders, before_add).await
+}
+
+async fn fixture_on(
+    server: MailServer,
+    user: &str,
+    count: usize,
+    folders: Option<Vec<String>>,
+    before_add: impl AsyncFnOnce(&MailServer),
+) -> Fixture {
     server.add_user(user, PASSWORD).unwrap();
     let spec = SeedSpec {
         owner: user.into(),
@@ -123,7 +133,25 @@ async fn count(store: &Store, sql: &'static str) -> i64 {
 
 #[tokio::test]
 async fn flag_changes_and_expunges_on_the_server_are_reflected() {
+    // Dovecot offers QRESYNC: flags and expunges come from one CHANGEDSINCE/VANISHED FETCH.
     let f = fixture("flags@rapport.test", 30, None, async |_| {}).await;
+    flags_and_expunges_follow_the_server(f).await;
+}
+
+#[tokio::test]
+async fn without_condstore_flags_and_expunges_come_from_uid_scans() {
+    let server =
+        MailServer::start_with_imap_capability("IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT UIDPLUS MOVE NAMESPACE SPECIAL-USE")
+            .expect("harness");
+    let f = fixture_on(server, "plain@rapport.test", 30, None, async |_| {}).await;
+    let mut s = session(&f).await;
+    let caps = s.capabilities().await.unwrap();
+    assert!(!caps.has_str("CONDSTORE") && !caps.has_str("QRESYNC"));
+    let _ = s.logout().await;
+    flags_and_expunges_follow_the_server(f).await;
+}
+
+async fn flags_and_expunges_follow_the_server(f: Fixture) {
     let first = sync::sync_account_once(&f.store, f.account_id, &quiet)
         .await
         .unwrap();

@@ -60,8 +60,16 @@ pub struct MailServer {
 }
 
 fn run_script(args: &[&std::ffi::OsStr]) -> io::Result<String> {
+    run_script_with(args, &[])
+}
+
+fn run_script_with(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> io::Result<String> {
     let script = mailserver_script();
-    let out = Command::new("bash").arg(&script).args(args).output()?;
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()?;
     if !out.status.success() {
         return Err(io::Error::other(format!(
             "{} {:?} failed ({}):\n{}{}",
@@ -85,9 +93,19 @@ fn parse_env(text: &str) -> BTreeMap<String, String> {
 impl MailServer {
     /// Starts a new server pair in a fresh temp dir (takes well under a second).
     pub fn start() -> io::Result<MailServer> {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts a server whose IMAP CAPABILITY lists only `capability` (e.g. no CONDSTORE
+    /// or QRESYNC), to test what a client does with an older server.
+    pub fn start_with_imap_capability(capability: &str) -> io::Result<MailServer> {
+        Self::start_with_env(&[("IMAP_CAPABILITY", capability)])
+    }
+
+    fn start_with_env(env: &[(&str, &str)]) -> io::Result<MailServer> {
         let tempdir = tempfile::Builder::new().prefix("rapport-mail-").tempdir()?;
         let dir = tempdir.path().to_path_buf();
-        run_script(&["start".as_ref(), dir.as_os_str()])?;
+        run_script_with(&["start".as_ref(), dir.as_os_str()], env)?;
         let env = parse_env(&std::fs::read_to_string(dir.join("env"))?);
         let get = |k: &str| -> io::Result<String> {
             env.get(k)

@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::Serialize;
+
 use super::{now, KeepPolicy, Result, Store};
 use crate::{
     crm::{self, AccountIdentity, Direction, IgnoreRules},
@@ -73,105 +75,164 @@ pub struct BatchOutcome {
 impl Store {
     /// Writes a batch in one transaction. Idempotent: a location already stored is
     /// skipped, a message already stored (same dedup key) only gains a location.
+    ///
+    /// The work is set-based: each table gets one statement per batch that reads its rows
+    /// from a JSON array (`jsonb_each`), so the cost is SQLite's own work rather than a
+    /// round trip per message and row (about fifteen of those per message before).
     pub async fn store_batch(
         &self,
         ctx: &BatchContext,
         batch: &[FetchedMessage],
     ) -> Result<BatchOutcome> {
         let mut outcome = BatchOutcome::default();
-        let mut tx = self.pool.begin().await?;
-        let mut unread_delta = 0i64;
-        // Contacts whose mail changed in this batch: their counts are refreshed once at the end.
-        let mut touched: HashSet<i64> = HashSet::new();
-        let mut account_delta = 0i64;
+        // IMMEDIATE: this transaction reads (the next free id, what is stored) and then
+        // writes on that basis, so it takes the write lock before its first read.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+
+        let uids: Vec<u32> = batch.iter().map(|m| m.uid).collect();
+        let stored: HashSet<u32> = sqlx::query_scalar::<_, i64>(
+            "SELECT uid FROM message_location \
+             WHERE folder_id = ? AND uidvalidity = ? AND uid IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ctx.folder_id)
+        .bind(ctx.uidvalidity as i64)
+        .bind(json(&uids))
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|uid| uid as u32)
+        .collect();
+
+        // What this batch adds, in fetch order; a UID seen twice counts once.
+        let mut seen_uids = HashSet::new();
+        let mut wanted: Vec<(&FetchedMessage, Direction)> = Vec::new();
         for fetched in batch {
-            let exists: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM message_location WHERE folder_id = ? AND uidvalidity = ? AND uid = ?",
-            )
-            .bind(ctx.folder_id)
-            .bind(ctx.uidvalidity as i64)
-            .bind(fetched.uid as i64)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if exists.is_some() {
+            if stored.contains(&fetched.uid) || !seen_uids.insert(fetched.uid) {
                 outcome.already_stored += 1;
                 continue;
             }
-            let parsed = &fetched.parsed;
-            let direction = ctx.identity.direction_of(parsed);
+            let direction = ctx.identity.direction_of(&fetched.parsed);
             let kept = match ctx.keep {
                 KeepPolicy::All => true,
                 KeepPolicy::Received => direction == Direction::In,
                 KeepPolicy::Sent => direction == Direction::Out,
             };
-            if !kept {
+            if kept {
+                wanted.push((fetched, direction));
+            } else {
                 outcome.not_kept += 1;
-                continue;
             }
-            let existing: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM message WHERE dedup_key = ?")
-                    .bind(&parsed.dedup_key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let message_id = match existing {
-                Some(id) => {
+        }
+        if wanted.is_empty() {
+            tx.commit().await?;
+            return Ok(outcome);
+        }
+
+        let keys: Vec<&str> = wanted
+            .iter()
+            .map(|(m, _)| m.parsed.dedup_key.as_str())
+            .collect();
+        let mut known: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+            "SELECT dedup_key, id FROM message WHERE dedup_key IN (SELECT value FROM json_each(?))",
+        )
+        .bind(json(&keys))
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        // Messages stored before this batch that this account already holds elsewhere
+        // do not change the account's count.
+        let known_ids: Vec<i64> = known.values().copied().collect();
+        let held_by_account: HashSet<i64> = if known_ids.is_empty() {
+            HashSet::new()
+        } else {
+            sqlx::query_scalar(
+                "SELECT DISTINCT l.message_id FROM message_location l JOIN folder f ON f.id = l.folder_id \
+                 WHERE f.account_id = ? AND l.message_id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(ctx.account_id)
+            .bind(json(&known_ids))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect()
+        };
+
+        // Ids are handed out here rather than by SQLite so that every table's rows can be
+        // built before the first insert; the IMMEDIATE lock keeps them free.
+        let mut next_id: i64 =
+            sqlx::query_scalar::<_, i64>("SELECT coalesce(max(id), 0) + 1 FROM message")
+                .fetch_one(&mut *tx)
+                .await?;
+        let first_new_id = next_id;
+        let mut new_messages: Vec<NewMessage> = Vec::new();
+        let mut locations: Vec<LocationRow> = Vec::new();
+        let mut account_delta = 0i64;
+        let mut unread_delta = 0i64;
+        for (fetched, direction) in &wanted {
+            let parsed = &fetched.parsed;
+            let message_id = match known.get(&parsed.dedup_key) {
+                Some(&id) => {
                     outcome.new_locations += 1;
+                    if id < first_new_id && !held_by_account.contains(&id) {
+                        account_delta += 1;
+                    }
                     id
                 }
                 None => {
+                    let id = next_id;
+                    next_id += 1;
+                    known.insert(parsed.dedup_key.clone(), id);
                     outcome.new_messages += 1;
-                    let (id, created) = insert_message(
-                        &mut tx,
-                        ctx,
-                        parsed,
-                        direction,
-                        fetched.flags,
-                        &mut touched,
-                    )
-                    .await?;
-                    outcome.contacts_created += created;
+                    account_delta += 1;
+                    new_messages.push(NewMessage {
+                        id,
+                        fetched,
+                        direction: *direction,
+                    });
                     id
                 }
             };
-            let account_had_it: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM message_location l JOIN folder f ON f.id = l.folder_id \
-                 WHERE l.message_id = ? AND f.account_id = ? LIMIT 1",
-            )
-            .bind(message_id)
-            .bind(ctx.account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if account_had_it.is_none() {
-                account_delta += 1;
-            }
-            sqlx::query(
-                "INSERT INTO message_location (folder_id, uidvalidity, uid, message_id, flags, modseq, date) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT date FROM message WHERE id = ?4))",
-            )
-            .bind(ctx.folder_id)
-            .bind(ctx.uidvalidity as i64)
-            .bind(fetched.uid as i64)
-            .bind(message_id)
-            .bind(fetched.flags.to_imap())
-            .bind(fetched.modseq.map(|m| m as i64))
-            .execute(&mut *tx)
-            .await?;
+            locations.push(LocationRow {
+                uid: fetched.uid,
+                message_id,
+                flags: fetched.flags.to_imap(),
+                modseq: fetched.modseq.map(|m| m as i64),
+                date: parsed.date,
+            });
             if !fetched.flags.seen {
                 unread_delta += 1;
             }
         }
-        let added = (outcome.new_messages + outcome.new_locations) as i64;
-        if added > 0 {
-            sqlx::query(
-                "UPDATE folder SET message_count = message_count + ?, unread_count = unread_count + ? WHERE id = ?",
-            )
-            .bind(added)
-            .bind(unread_delta)
-            .bind(ctx.folder_id)
-            .execute(&mut *tx)
-            .await?;
+
+        // Contacts first: creating one links the mail already stored, and the new
+        // participants below find it by address.
+        outcome.contacts_created = create_contacts(&mut tx, ctx, &new_messages).await?;
+        if !new_messages.is_empty() {
+            let threads = assign_threads(&mut tx, &new_messages).await?;
+            insert_new_messages(&mut tx, ctx, &new_messages, &threads).await?;
+            add_contact_counts(&mut tx, first_new_id, next_id - 1).await?;
         }
-        super::contacts::refresh_contact_stats(&mut tx, &touched).await?;
+        sqlx::query(
+            "INSERT INTO message_location (folder_id, uidvalidity, uid, message_id, flags, modseq, date) \
+             SELECT ?, ?, j.value->>'uid', j.value->>'message_id', j.value->>'flags', j.value->>'modseq', \
+                    j.value->>'date' \
+             FROM jsonb_each(?) j",
+        )
+        .bind(ctx.folder_id)
+        .bind(ctx.uidvalidity as i64)
+        .bind(json(&locations))
+        .execute(&mut *tx)
+        .await?;
+
+        sqlx::query(
+            "UPDATE folder SET message_count = message_count + ?, unread_count = unread_count + ? WHERE id = ?",
+        )
+        .bind(locations.len() as i64)
+        .bind(unread_delta)
+        .bind(ctx.folder_id)
+        .execute(&mut *tx)
+        .await?;
         if account_delta > 0 {
             sqlx::query("UPDATE account SET message_count = message_count + ? WHERE id = ?")
                 .bind(account_delta)
@@ -184,196 +245,398 @@ impl Store {
     }
 }
 
-/// Inserts a new message with its body, people, attachments and index row; creates the
-/// contacts the policy asks for. Returns the id and how many contacts were created.
-async fn insert_message(
-    tx: &mut sqlx::SqliteConnection,
-    ctx: &BatchContext,
-    parsed: &ParsedMessage,
+/// A message of the batch that is not stored yet, with the id it will have.
+struct NewMessage<'a> {
+    id: i64,
+    fetched: &'a FetchedMessage,
     direction: Direction,
-    flags: MessageFlags,
-    touched: &mut HashSet<i64>,
-) -> Result<(i64, u64)> {
-    let references = parsed.references.join(" ");
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO message (dedup_key, message_id, in_reply_to, references_ids, subject, date, snippet, \
-         direction, is_bulk, size, has_attachments, seen, flagged, answered, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&parsed.dedup_key)
-    .bind(&parsed.message_id)
-    .bind(&parsed.in_reply_to)
-    .bind(&references)
-    .bind(&parsed.subject)
-    .bind(parsed.date)
-    .bind(&parsed.snippet)
-    .bind(direction.as_str())
-    .bind(parsed.is_bulk)
-    .bind(parsed.size)
-    .bind(parsed.has_attachments())
-    .bind(flags.seen)
-    .bind(flags.flagged)
-    .bind(flags.answered)
-    .bind(now())
-    .fetch_one(&mut *tx)
-    .await?;
-
-    assign_thread(tx, id, parsed).await?;
-
-    sqlx::query("INSERT INTO message_body (message_id, text, html) VALUES (?, ?, ?)")
-        .bind(id)
-        .bind(&parsed.text)
-        .bind(&parsed.html)
-        .execute(&mut *tx)
-        .await?;
-
-    let mut created = 0u64;
-    for candidate in crm::contacts_to_create(parsed, &ctx.identity, &ctx.ignore) {
-        if create_contact_if_missing(tx, &candidate, direction, ctx.identity.leads_from_incoming)
-            .await?
-        {
-            created += 1;
-        }
-    }
-
-    let mut positions: HashMap<&str, i64> = HashMap::new();
-    let mut addresses = String::new();
-    for participant in &parsed.participants {
-        let role = participant.role.as_str();
-        let position = positions.entry(role).or_insert(0);
-        let contact_id: Option<i64> = if ctx.identity.is_me(&participant.address) {
-            None
-        } else {
-            sqlx::query_scalar("SELECT contact_id FROM contact_email WHERE address = ?")
-                .bind(&participant.address)
-                .fetch_optional(&mut *tx)
-                .await?
-        };
-        if let Some(contact) = contact_id {
-            touched.insert(contact);
-        }
-        sqlx::query(
-            "INSERT OR IGNORE INTO participant (message_id, role, position, address, display_name, contact_id, date) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(role)
-        .bind(*position)
-        .bind(&participant.address)
-        .bind(&participant.display_name)
-        .bind(contact_id)
-        .bind(parsed.date)
-        .execute(&mut *tx)
-        .await?;
-        *position += 1;
-        addresses.push_str(&participant.display_name);
-        addresses.push(' ');
-        addresses.push_str(&participant.address);
-        addresses.push(' ');
-    }
-
-    for attachment in &parsed.attachments {
-        sqlx::query(
-            "INSERT OR IGNORE INTO attachment (message_id, part_id, filename, mime_type, size, content_id, is_inline) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(&attachment.part_id)
-        .bind(&attachment.filename)
-        .bind(&attachment.mime_type)
-        .bind(attachment.size)
-        .bind(&attachment.content_id)
-        .bind(attachment.is_inline)
-        .execute(&mut *tx)
-        .await?;
-    }
-
-    sqlx::query("INSERT INTO message_fts (rowid, subject, body, addresses) VALUES (?, ?, ?, ?)")
-        .bind(id)
-        .bind(&parsed.subject)
-        .bind(&parsed.text)
-        .bind(&addresses)
-        .execute(&mut *tx)
-        .await?;
-
-    Ok((id, created))
 }
 
-/// Puts the message in the thread of the messages it answers, and pulls in replies
-/// stored before it (newest-first sync stores replies before what they answer).
-async fn assign_thread(
+#[derive(Serialize)]
+struct LocationRow {
+    uid: u32,
+    message_id: i64,
+    flags: String,
+    modseq: Option<i64>,
+    date: i64,
+}
+
+fn json<T: Serialize + ?Sized>(rows: &T) -> String {
+    // Serialising plain structs, strings and numbers cannot fail.
+    serde_json::to_string(rows).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Creates the contacts the account's policy asks for (the first message that names
+/// an address decides its origin and stage). Returns how many were created.
+async fn create_contacts(
     tx: &mut sqlx::SqliteConnection,
-    id: i64,
-    parsed: &ParsedMessage,
-) -> Result<()> {
-    let mut threads: Vec<i64> = Vec::new();
-    let parents = parsed.in_reply_to.iter().chain(parsed.references.iter());
-    for parent in parents {
-        let found: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT thread_id FROM message WHERE message_id = ? LIMIT 1")
-                .bind(parent)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(Some(thread)) = found {
-            threads.push(thread);
+    ctx: &BatchContext,
+    new_messages: &[NewMessage<'_>],
+) -> Result<u64> {
+    let mut candidates: Vec<(crm::ContactCandidate, Direction)> = Vec::new();
+    let mut named = HashSet::new();
+    for message in new_messages {
+        let parsed = &message.fetched.parsed;
+        for candidate in crm::contacts_to_create(parsed, &ctx.identity, &ctx.ignore) {
+            if named.insert(candidate.address.clone()) {
+                candidates.push((candidate, message.direction));
+            }
         }
     }
-    if let Some(own_id) = &parsed.message_id {
-        let children: Vec<Option<i64>> =
-            sqlx::query_scalar("SELECT thread_id FROM message WHERE in_reply_to = ?")
-                .bind(own_id)
-                .fetch_all(&mut *tx)
-                .await?;
-        threads.extend(children.into_iter().flatten());
+    if candidates.is_empty() {
+        return Ok(0);
     }
-    let thread = threads.iter().copied().min().unwrap_or(id).min(id);
-    sqlx::query("UPDATE message SET thread_id = ? WHERE id = ?")
-        .bind(thread)
-        .bind(id)
+    let addresses: Vec<&str> = candidates.iter().map(|(c, _)| c.address.as_str()).collect();
+    let existing: HashSet<String> = sqlx::query_scalar(
+        "SELECT address FROM contact_email WHERE address IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json(&addresses))
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    let mut created = 0;
+    for (candidate, direction) in candidates {
+        if existing.contains(&candidate.address) {
+            continue;
+        }
+        let (origin, stage) = match direction {
+            Direction::Out => ("sent", "contact"),
+            Direction::In if ctx.identity.leads_from_incoming => ("received", "lead"),
+            Direction::In => ("received", "contact"),
+        };
+        super::contacts::insert_contact(
+            tx,
+            &candidate.address,
+            &candidate.display_name,
+            origin,
+            stage,
+        )
+        .await?;
+        created += 1;
+    }
+    Ok(created)
+}
+
+/// The thread of each new message, by id. A thread is named by the smallest id in it;
+/// a new message joins the threads of the messages it answers or references and of the
+/// stored replies to it (newest-first sync stores replies before what they answer), and
+/// threads it joins together are merged in the store.
+async fn assign_threads(
+    tx: &mut sqlx::SqliteConnection,
+    new_messages: &[NewMessage<'_>],
+) -> Result<HashMap<i64, i64>> {
+    let mut parents: Vec<&str> = Vec::new();
+    let mut own_ids: Vec<&str> = Vec::new();
+    for message in new_messages {
+        let parsed = &message.fetched.parsed;
+        parents.extend(parsed.in_reply_to.as_deref());
+        parents.extend(parsed.references.iter().map(String::as_str));
+        own_ids.extend(parsed.message_id.as_deref());
+    }
+    let mut threads = ThreadSets::default();
+    let mut by_message_id: HashMap<&str, Vec<i64>> = HashMap::new();
+    for message in new_messages {
+        threads.add(message.id);
+        if let Some(own) = message.fetched.parsed.message_id.as_deref() {
+            by_message_id.entry(own).or_default().push(message.id);
+        }
+    }
+    // Stored messages the new ones answer, and stored replies to the new ones.
+    let stored_parents: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT message_id, thread_id FROM message \
+         WHERE message_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json(&parents))
+    .fetch_all(&mut *tx)
+    .await?;
+    let stored_replies: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT in_reply_to, thread_id FROM message \
+         WHERE in_reply_to IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json(&own_ids))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut stored_threads: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (message_id, thread) in &stored_parents {
+        if let Some(thread) = thread {
+            threads.add(*thread);
+            stored_threads.entry(message_id).or_default().push(*thread);
+        }
+    }
+    for message in new_messages {
+        let parsed = &message.fetched.parsed;
+        for parent in parsed.in_reply_to.iter().chain(parsed.references.iter()) {
+            let parent = parent.as_str();
+            let related = stored_threads.get(parent).into_iter().flatten();
+            let in_batch = by_message_id.get(parent).into_iter().flatten();
+            for other in related.chain(in_batch).copied().collect::<Vec<_>>() {
+                threads.join(message.id, other);
+            }
+        }
+    }
+    for (in_reply_to, thread) in &stored_replies {
+        if let Some(thread) = thread {
+            threads.add(*thread);
+            for &id in by_message_id
+                .get(in_reply_to.as_str())
+                .into_iter()
+                .flatten()
+            {
+                threads.join(id, *thread);
+            }
+        }
+    }
+    // Stored threads that were joined to a smaller one are renamed.
+    let stored: HashSet<i64> = stored_parents
+        .iter()
+        .chain(stored_replies.iter())
+        .filter_map(|(_, thread)| *thread)
+        .collect();
+    for old in stored {
+        let merged = threads.find(old);
+        if merged != old {
+            sqlx::query("UPDATE message SET thread_id = ? WHERE thread_id = ?")
+                .bind(merged)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(new_messages
+        .iter()
+        .map(|m| (m.id, threads.find(m.id)))
+        .collect())
+}
+
+/// Disjoint sets of thread ids, each named by its smallest member.
+#[derive(Default)]
+struct ThreadSets {
+    parent: HashMap<i64, i64>,
+}
+
+impl ThreadSets {
+    fn add(&mut self, id: i64) {
+        self.parent.entry(id).or_insert(id);
+    }
+
+    fn find(&mut self, id: i64) -> i64 {
+        let mut root = id;
+        while let Some(&up) = self.parent.get(&root) {
+            if up == root {
+                break;
+            }
+            root = up;
+        }
+        // Path compression keeps later finds short.
+        let mut at = id;
+        while at != root {
+            let up = self.parent.get(&at).copied().unwrap_or(root);
+            self.parent.insert(at, root);
+            at = up;
+        }
+        root
+    }
+
+    fn join(&mut self, a: i64, b: i64) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        let (small, large) = if ra <= rb { (ra, rb) } else { (rb, ra) };
+        self.parent.insert(large, small);
+    }
+}
+
+#[derive(Serialize)]
+struct MessageRow<'a> {
+    id: i64,
+    dedup_key: &'a str,
+    message_id: Option<&'a str>,
+    in_reply_to: Option<&'a str>,
+    references: String,
+    thread_id: i64,
+    subject: &'a str,
+    date: i64,
+    snippet: &'a str,
+    direction: &'static str,
+    is_bulk: bool,
+    size: i64,
+    has_attachments: bool,
+    seen: bool,
+    flagged: bool,
+    answered: bool,
+    text: &'a str,
+    html: Option<&'a str>,
+    addresses: String,
+}
+
+#[derive(Serialize)]
+struct ParticipantRow<'a> {
+    message_id: i64,
+    role: &'static str,
+    position: i64,
+    address: &'a str,
+    display_name: &'a str,
+    /// My own addresses are never linked to a contact.
+    is_me: bool,
+    date: i64,
+}
+
+#[derive(Serialize)]
+struct AttachmentRow<'a> {
+    message_id: i64,
+    part_id: &'a str,
+    filename: &'a str,
+    mime_type: &'a str,
+    size: i64,
+    content_id: Option<&'a str>,
+    is_inline: bool,
+}
+
+/// Inserts the new messages with their bodies, people, attachments and index rows.
+async fn insert_new_messages(
+    tx: &mut sqlx::SqliteConnection,
+    ctx: &BatchContext,
+    new_messages: &[NewMessage<'_>],
+    threads: &HashMap<i64, i64>,
+) -> Result<()> {
+    let mut messages = Vec::with_capacity(new_messages.len());
+    let mut participants = Vec::new();
+    let mut attachments = Vec::new();
+    for message in new_messages {
+        let (id, parsed, flags) = (message.id, &message.fetched.parsed, message.fetched.flags);
+        let mut positions: HashMap<&str, i64> = HashMap::new();
+        let mut addresses = String::new();
+        for participant in &parsed.participants {
+            let role = participant.role.as_str();
+            let position = positions.entry(role).or_insert(0);
+            participants.push(ParticipantRow {
+                message_id: id,
+                role,
+                position: *position,
+                address: &participant.address,
+                display_name: &participant.display_name,
+                is_me: ctx.identity.is_me(&participant.address),
+                date: parsed.date,
+            });
+            *position += 1;
+            addresses.push_str(&participant.display_name);
+            addresses.push(' ');
+            addresses.push_str(&participant.address);
+            addresses.push(' ');
+        }
+        attachments.extend(parsed.attachments.iter().map(|a| AttachmentRow {
+            message_id: id,
+            part_id: &a.part_id,
+            filename: &a.filename,
+            mime_type: &a.mime_type,
+            size: a.size,
+            content_id: a.content_id.as_deref(),
+            is_inline: a.is_inline,
+        }));
+        messages.push(MessageRow {
+            id,
+            dedup_key: &parsed.dedup_key,
+            message_id: parsed.message_id.as_deref(),
+            in_reply_to: parsed.in_reply_to.as_deref(),
+            references: parsed.references.join(" "),
+            thread_id: threads.get(&id).copied().unwrap_or(id),
+            subject: &parsed.subject,
+            date: parsed.date,
+            snippet: &parsed.snippet,
+            direction: message.direction.as_str(),
+            is_bulk: parsed.is_bulk,
+            size: parsed.size,
+            has_attachments: parsed.has_attachments(),
+            seen: flags.seen,
+            flagged: flags.flagged,
+            answered: flags.answered,
+            text: &parsed.text,
+            html: parsed.html.as_deref(),
+            addresses,
+        });
+    }
+    // Three statements read these rows: parse the text once into SQLite's binary JSON.
+    let messages: Vec<u8> = sqlx::query_scalar("SELECT jsonb(?)")
+        .bind(json(&messages))
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO message (id, dedup_key, message_id, in_reply_to, references_ids, thread_id, subject, \
+         date, snippet, direction, is_bulk, size, has_attachments, seen, flagged, answered, created_at) \
+         SELECT j.value->>'id', j.value->>'dedup_key', j.value->>'message_id', j.value->>'in_reply_to', \
+                j.value->>'references', j.value->>'thread_id', j.value->>'subject', j.value->>'date', \
+                j.value->>'snippet', j.value->>'direction', j.value->>'is_bulk', j.value->>'size', \
+                j.value->>'has_attachments', j.value->>'seen', j.value->>'flagged', j.value->>'answered', ? \
+         FROM jsonb_each(?) j",
+    )
+    .bind(now())
+    .bind(&messages)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO message_body (message_id, text, html) \
+         SELECT j.value->>'id', j.value->>'text', j.value->>'html' FROM jsonb_each(?) j",
+    )
+    .bind(&messages)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO message_fts (rowid, subject, body, addresses) \
+         SELECT j.value->>'id', j.value->>'subject', j.value->>'text', j.value->>'addresses' \
+         FROM jsonb_each(?) j",
+    )
+    .bind(&messages)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO participant (message_id, role, position, address, display_name, contact_id, date) \
+         SELECT j.value->>'message_id', j.value->>'role', j.value->>'position', j.value->>'address', \
+                j.value->>'display_name', \
+                CASE WHEN j.value->>'is_me' THEN NULL \
+                     ELSE (SELECT e.contact_id FROM contact_email e WHERE e.address = j.value->>'address') END, \
+                j.value->>'date' \
+         FROM jsonb_each(?) j",
+    )
+    .bind(json(&participants))
+    .execute(&mut *tx)
+    .await?;
+    if !attachments.is_empty() {
+        sqlx::query(
+            "INSERT OR IGNORE INTO attachment (message_id, part_id, filename, mime_type, size, content_id, is_inline) \
+             SELECT j.value->>'message_id', j.value->>'part_id', j.value->>'filename', j.value->>'mime_type', \
+                    j.value->>'size', j.value->>'content_id', j.value->>'is_inline' \
+             FROM jsonb_each(?) j",
+        )
+        .bind(json(&attachments))
         .execute(&mut *tx)
         .await?;
-    threads.sort_unstable();
-    threads.dedup();
-    for other in threads.into_iter().filter(|t| *t != thread) {
-        sqlx::query("UPDATE message SET thread_id = ? WHERE thread_id = ?")
-            .bind(thread)
-            .bind(other)
-            .execute(&mut *tx)
-            .await?;
     }
     Ok(())
 }
 
-/// Creates a contact for the address unless one exists, and links every message already
-/// stored with that address to it (linking is retroactive).
-async fn create_contact_if_missing(
-    tx: &mut sqlx::SqliteConnection,
-    candidate: &crm::ContactCandidate,
-    direction: Direction,
-    new_senders_are_leads: bool,
-) -> Result<bool> {
-    let known: Option<i64> =
-        sqlx::query_scalar("SELECT contact_id FROM contact_email WHERE address = ?")
-            .bind(&candidate.address)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if known.is_some() {
-        return Ok(false);
-    }
-    let (origin, stage) = match direction {
-        Direction::Out => ("sent", "contact"),
-        Direction::In if new_senders_are_leads => ("received", "lead"),
-        Direction::In => ("received", "contact"),
-    };
-    super::contacts::insert_contact(
-        tx,
-        &candidate.address,
-        &candidate.display_name,
-        origin,
-        stage,
+/// Adds the new messages (ids `first..=last`) to the counts of the contacts they link:
+/// new mail only ever adds, so the totals never need recounting here.
+async fn add_contact_counts(tx: &mut sqlx::SqliteConnection, first: i64, last: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE contact SET \
+           message_count = message_count + d.messages, \
+           sent_count = sent_count + d.sent, \
+           received_count = received_count + d.received, \
+           last_contact_at = max(coalesce(last_contact_at, d.last), d.last) \
+         FROM (SELECT p.contact_id AS contact_id, \
+                      count(DISTINCT p.message_id) AS messages, \
+                      count(DISTINCT CASE WHEN m.direction = 'out' THEN p.message_id END) AS sent, \
+                      count(DISTINCT CASE WHEN m.direction = 'in' THEN p.message_id END) AS received, \
+                      max(p.date) AS last \
+               FROM participant p JOIN message m ON m.id = p.message_id \
+               WHERE p.message_id BETWEEN ? AND ? AND p.contact_id IS NOT NULL \
+               GROUP BY p.contact_id) AS d \
+         WHERE contact.id = d.contact_id",
     )
+    .bind(first)
+    .bind(last)
+    .execute(&mut *tx)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -485,6 +748,157 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(threads.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_thread_fetched_in_one_batch_newest_first_is_one_thread() {
+        let (store, _dir) = temp_store().await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
+        let ctx = context(&store, account, inbox).await;
+        const SECOND_REPLY: &str = "From: alice@rapport.test\r\nTo: jan@firma.cz\r\nSubject: Re: Offer\r\nMessage-ID: <second@rapport.test>\r\nIn-Reply-To: <reply@firma.cz>\r\nReferences: <offer@rapport.test> <reply@firma.cz>\r\nDate: Wed, 11 Nov 2026 10:00:00 +0000\r\n\r\nGood\r\n";
+        store
+            .store_batch(
+                &ctx,
+                &[
+                    fetched(3, SECOND_REPLY),
+                    fetched(2, REPLY),
+                    fetched(1, OFFER),
+                ],
+            )
+            .await
+            .unwrap();
+        let threads: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, thread_id FROM message ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(threads.len(), 3);
+        let smallest = threads[0].0;
+        assert!(threads.iter().all(|(_, t)| *t == smallest), "{threads:?}");
+    }
+
+    #[tokio::test]
+    async fn a_message_joining_two_stored_threads_merges_them() {
+        let (store, _dir) = temp_store().await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
+        let ctx = context(&store, account, inbox).await;
+        // The answer to the offer arrives first; its own reply's parent is missing yet,
+        // so two threads exist until the middle message arrives.
+        const LATE: &str = "From: alice@rapport.test\r\nTo: jan@firma.cz\r\nSubject: Re: Offer\r\nMessage-ID: <late@rapport.test>\r\nIn-Reply-To: <reply@firma.cz>\r\nDate: Wed, 11 Nov 2026 10:00:00 +0000\r\n\r\nGood\r\n";
+        store.store_batch(&ctx, &[fetched(1, OFFER)]).await.unwrap();
+        store.store_batch(&ctx, &[fetched(3, LATE)]).await.unwrap();
+        let before: i64 = sqlx::query_scalar("SELECT count(DISTINCT thread_id) FROM message")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(before, 2);
+        store.store_batch(&ctx, &[fetched(2, REPLY)]).await.unwrap();
+        let after: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT thread_id FROM message")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        let first: i64 = sqlx::query_scalar("SELECT min(id) FROM message")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(after, vec![first]);
+    }
+
+    #[tokio::test]
+    async fn the_same_message_twice_in_one_batch_is_stored_once() {
+        let (store, _dir) = temp_store().await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
+        let ctx = context(&store, account, inbox).await;
+        let outcome = store
+            .store_batch(
+                &ctx,
+                &[fetched(1, OFFER), fetched(2, OFFER), fetched(2, OFFER)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                outcome.new_messages,
+                outcome.new_locations,
+                outcome.already_stored
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!(store.account(account).await.unwrap().message_count, 1);
+        let folder_count: i64 = sqlx::query_scalar("SELECT message_count FROM folder WHERE id = ?")
+            .bind(inbox)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(folder_count, 2, "two locations");
+    }
+
+    #[tokio::test]
+    async fn contact_counts_added_per_batch_equal_a_full_recount() {
+        let (store, _dir) = temp_store().await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
+        let ctx = context(&store, account, inbox).await;
+        let raw: Vec<String> = (0..30)
+            .map(|i| {
+                let (from, to) = if i % 3 == 0 {
+                    ("alice@rapport.test".to_owned(), format!("p{}@firma{}.cz", i % 4, i % 2))
+                } else {
+                    (format!("p{}@firma{}.cz", i % 4, i % 2), "alice@rapport.test".to_owned())
+                };
+                format!(
+                    "From: {from}\r\nTo: {to}\r\nCc: p{cc}@firma0.cz\r\nSubject: n{i}\r\nMessage-ID: <n{i}@x>\r\nDate: Mon, {day:02} Nov 2026 10:00:00 +0000\r\n\r\nbody\r\n",
+                    cc = (i + 1) % 4,
+                    day = 1 + i % 28
+                )
+            })
+            .collect();
+        for (chunk_index, chunk) in raw.chunks(7).enumerate() {
+            let batch: Vec<FetchedMessage> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, r)| fetched((chunk_index * 7 + i + 1) as u32, r))
+                .collect();
+            store.store_batch(&ctx, &batch).await.unwrap();
+        }
+        let incremental: Vec<(i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, message_count, sent_count, received_count, last_contact_at FROM contact ORDER BY id",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert!(incremental.len() >= 6, "{incremental:?}");
+        let mut conn = store.pool().acquire().await.unwrap();
+        crate::store::contacts::refresh_all_contact_stats(&mut conn)
+            .await
+            .unwrap();
+        drop(conn);
+        let recounted: Vec<(i64, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, message_count, sent_count, received_count, last_contact_at FROM contact ORDER BY id",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(incremental, recounted);
     }
 
     #[tokio::test]

@@ -5,15 +5,16 @@
 //! 2. EXAMINE (read-only); a changed UIDVALIDITY resets this folder only.
 //! 3. New mail: first pass `UID SEARCH SINCE` the window, later UIDs above the cursor;
 //!    what the store lacks is fetched newest first in batches.
-//! 4. After a complete pass: flag changes through `CHANGEDSINCE` (CONDSTORE) or a
-//!    `UID FETCH 1:* FLAGS` scan; expunges through a UID list diff, only when the
+//! 4. After a complete pass: flag changes and expunges in one `CHANGEDSINCE … VANISHED`
+//!    FETCH (QRESYNC); else flag changes through `CHANGEDSINCE` (CONDSTORE) or a
+//!    `UID FETCH 1:* FLAGS` scan, and expunges through a UID list diff, only when the
 //!    message count says something disappeared.
 
 use std::{collections::HashSet, time::Instant};
 
 use futures::TryStreamExt;
 
-use super::{ProgressSink, SyncError, SyncProgress, BATCH_SIZE};
+use super::{BatchSizer, ChangeTracking, ProgressSink, SyncError, SyncProgress};
 use crate::{
     crm::{AccountIdentity, IgnoreRules},
     imap::{ImapError, ImapSession},
@@ -38,7 +39,7 @@ pub(super) struct FolderSync<'a> {
     pub folder: &'a FolderRecord,
     pub identity: &'a AccountIdentity,
     pub ignore: &'a IgnoreRules,
-    pub condstore: bool,
+    pub tracking: ChangeTracking,
     pub progress: &'a ProgressSink,
     pub started: Instant,
 }
@@ -61,7 +62,7 @@ impl FolderSync<'_> {
     pub async fn run(&self, session: &mut ImapSession) -> Result<FolderOutcome, SyncError> {
         let folder = self.folder;
         let complete = folder.synced_uid_max > 0;
-        let items = if self.condstore {
+        let items = if self.tracking.has_modseq() {
             "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
         } else {
             "(MESSAGES UIDNEXT UIDVALIDITY)"
@@ -74,7 +75,8 @@ impl FolderSync<'_> {
             && status.uid_validity.map(i64::from) == folder.uidvalidity
             && status.uid_next.map(i64::from) == folder.uidnext
             && Some(status.exists as i64) == folder.server_exists
-            && (!self.condstore || status.highest_modseq.map(|m| m as i64) == folder.highestmodseq);
+            && (!self.tracking.has_modseq()
+                || status.highest_modseq.map(|m| m as i64) == folder.highestmodseq);
         if unchanged {
             return Ok(FolderOutcome {
                 unchanged: true,
@@ -133,7 +135,14 @@ impl FolderSync<'_> {
         let arrived = wanted.len() as i64;
 
         // Flags and expunges of what is already stored, before fetching the new.
-        if cursor > 0 {
+        let known_modseq = folder.highestmodseq.filter(|_| previous_exists.is_some());
+        if let (true, ChangeTracking::Qresync, Some(modseq)) =
+            (cursor > 0, self.tracking, known_modseq)
+        {
+            (outcome.flags_changed, outcome.expunged) = self
+                .sync_changes_and_vanished(session, uidvalidity, modseq, cursor)
+                .await?;
+        } else if cursor > 0 {
             outcome.flags_changed = self.sync_flags(session, uidvalidity).await?;
             let vanished_count =
                 previous_exists.map(|before| before + arrived - mailbox.exists as i64);
@@ -195,12 +204,18 @@ impl FolderSync<'_> {
         };
         let total = missing.len() as u64;
         self.report(0, total);
-        // Pipelined: while one batch is parsed and written, the next is on the wire, so
-        // the network never waits for the disk.
-        let (batches, mut arrived) = tokio::sync::mpsc::channel::<Vec<RawMessage>>(2);
+        // Pipelined in three stages: while one batch is written, the next is parsed and
+        // the one after is on the wire, so neither the network nor the disk waits.
+        let (to_parser, mut fetched) = tokio::sync::mpsc::channel::<Vec<RawMessage>>(1);
+        let (to_writer, mut parsed) = tokio::sync::mpsc::channel::<Vec<FetchedMessage>>(1);
         let reader = async move {
-            for chunk in missing.chunks(BATCH_SIZE) {
+            let mut sizer = BatchSizer::new();
+            let mut rest = missing;
+            while !rest.is_empty() {
+                let (chunk, later) = rest.split_at(sizer.next().min(rest.len()));
+                rest = later;
                 let raw = fetch_raw(session, chunk).await?;
+                sizer.record(raw.len(), raw.iter().map(|m| m.4.len()).sum());
                 // A dropped connection ends the FETCH stream early without an error; moving
                 // the cursor past what never arrived would leave a gap, so fail the folder.
                 if raw.len() < chunk.len() {
@@ -210,25 +225,34 @@ impl FolderSync<'_> {
                         chunk.len()
                     ))));
                 }
-                if batches.send(raw).await.is_err() {
-                    break; // the writer failed; its error is the one to report
+                if to_parser.send(raw).await.is_err() {
+                    break; // a later stage failed; its error is the one to report
                 }
             }
             Ok(())
         };
+        let parser = async move {
+            while let Some(raw) = fetched.recv().await {
+                let batch = parse_batch(raw).await?;
+                if to_writer.send(batch).await.is_err() {
+                    break;
+                }
+            }
+            Ok::<(), SyncError>(())
+        };
         let writer = async {
             let (mut done, mut new_messages) = (0u64, 0u64);
-            while let Some(raw) = arrived.recv().await {
-                let count = raw.len() as u64;
-                let parsed = parse_batch(raw).await?;
-                new_messages += self.store.store_batch(&ctx, &parsed).await?.new_messages;
+            while let Some(batch) = parsed.recv().await {
+                let count = batch.len() as u64;
+                new_messages += self.store.store_batch(&ctx, &batch).await?.new_messages;
                 done += count;
                 self.report(done, total);
             }
             Ok::<u64, SyncError>(new_messages)
         };
-        let (read, written) = tokio::join!(reader, writer);
+        let (read, parsing, written) = tokio::join!(reader, parser, writer);
         let new_messages = written?;
+        parsing?;
         read?;
         Ok(new_messages)
     }
@@ -240,7 +264,7 @@ impl FolderSync<'_> {
         session: &mut ImapSession,
         uidvalidity: u32,
     ) -> Result<u64, SyncError> {
-        let query = match (self.condstore, self.folder.highestmodseq) {
+        let query = match (self.tracking.has_modseq(), self.folder.highestmodseq) {
             (true, Some(modseq)) => format!("(UID FLAGS) (CHANGEDSINCE {modseq})"),
             _ => "(UID FLAGS)".to_owned(),
         };
@@ -258,6 +282,63 @@ impl FolderSync<'_> {
             .store
             .update_flags(self.folder.id, uidvalidity, &changes)
             .await?)
+    }
+
+    /// QRESYNC: one FETCH returns the flags changed since `modseq` and, as a VANISHED
+    /// (EARLIER) response, the UIDs expunged since then (RFC 7162 §3.2.6).
+    async fn sync_changes_and_vanished(
+        &self,
+        session: &mut ImapSession,
+        uidvalidity: u32,
+        modseq: i64,
+        cursor: i64,
+    ) -> Result<(u64, u64), SyncError> {
+        // VANISHED arrives on the unsolicited channel, which holds 100 responses and
+        // drops the rest: empty it first so this command's answer fits.
+        while session.unsolicited_responses.try_recv().is_ok() {}
+        let changes: Vec<(u32, MessageFlags, Option<u64>)> = session
+            .uid_fetch(
+                format!("1:{cursor}"),
+                format!("(UID FLAGS) (CHANGEDSINCE {modseq} VANISHED)"),
+            )
+            .await
+            .map_err(ImapError::from)?
+            .try_filter_map(|fetch| async move {
+                Ok(fetch.uid.map(|uid| (uid, flags_of(&fetch), fetch.modseq)))
+            })
+            .try_collect()
+            .await
+            .map_err(ImapError::from)?;
+        let mut vanished: Vec<std::ops::RangeInclusive<u32>> = Vec::new();
+        while let Ok(response) = session.unsolicited_responses.try_recv() {
+            if let async_imap::types::UnsolicitedResponse::Other(data) = response {
+                if let async_imap::imap_proto::Response::Vanished { uids, .. } = data.parsed() {
+                    vanished.extend(uids.iter().cloned());
+                }
+            }
+        }
+        let flags_changed = self
+            .store
+            .update_flags(self.folder.id, uidvalidity, &changes)
+            .await?;
+        if vanished.is_empty() {
+            return Ok((flags_changed, 0));
+        }
+        // A server may report more than it must (UIDs never stored here): only stored
+        // locations are removed.
+        let stored = self.store.stored_uids(self.folder.id, uidvalidity).await?;
+        let gone: Vec<u32> = stored
+            .into_iter()
+            .filter(|uid| vanished.iter().any(|range| range.contains(uid)))
+            .collect();
+        let expunged = if gone.is_empty() {
+            0
+        } else {
+            self.store
+                .remove_locations(self.folder.id, uidvalidity, &gone)
+                .await?
+        };
+        Ok((flags_changed, expunged))
     }
 
     /// Locations whose UID the server no longer has.

@@ -23,8 +23,101 @@ use crate::{
 
 pub use folder::FolderOutcome;
 
-/// Messages fetched and written per transaction.
-pub const BATCH_SIZE: usize = 100;
+/// How many messages one FETCH (and one write transaction) asks for. Sized by bytes:
+/// a folder of one-kilobyte notes is fetched in large batches (fewer round trips and
+/// transactions), a folder of scanned contracts in small ones (bounded memory).
+#[derive(Debug, Clone, Copy)]
+pub struct BatchSizer {
+    next: usize,
+}
+
+impl BatchSizer {
+    /// Bytes a batch should hold; a few batches are in flight at once (fetching,
+    /// parsing, writing), so this bounds the memory a sync needs.
+    const TARGET_BYTES: usize = 8 << 20;
+    const MIN: usize = 5;
+    const MAX: usize = 500;
+    const FIRST: usize = 100;
+
+    pub fn new() -> BatchSizer {
+        BatchSizer { next: Self::FIRST }
+    }
+
+    pub fn next(&self) -> usize {
+        self.next
+    }
+
+    /// Learns from a batch just fetched: `count` messages of `bytes` in total.
+    pub fn record(&mut self, count: usize, bytes: usize) {
+        if count == 0 {
+            return;
+        }
+        let average = (bytes / count).max(1);
+        self.next = (Self::TARGET_BYTES / average).clamp(Self::MIN, Self::MAX);
+    }
+}
+
+impl Default for BatchSizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::BatchSizer;
+
+    #[test]
+    fn batches_grow_for_small_mail_and_shrink_for_large() {
+        let mut sizer = BatchSizer::new();
+        assert_eq!(sizer.next(), 100);
+        sizer.record(100, 100 * 1_000);
+        assert_eq!(sizer.next(), 500, "1 kB messages: the largest batch");
+        sizer.record(500, 500 * 4_000_000);
+        assert_eq!(sizer.next(), 5, "4 MB messages: the smallest batch");
+        sizer.record(5, 5 * 200_000);
+        assert_eq!(sizer.next(), 41);
+        sizer.record(0, 0);
+        assert_eq!(sizer.next(), 41, "an empty batch teaches nothing");
+    }
+}
+
+/// How the server lets us find what changed in a folder since the last pass (RFC 7162).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeTracking {
+    /// QRESYNC: changed flags (`CHANGEDSINCE`) and expunged UIDs (`VANISHED`) in one FETCH.
+    Qresync,
+    /// CONDSTORE: changed flags only; expunges are found by comparing UID lists.
+    Condstore,
+    /// Neither: every stored message's flags are read, expunges found by UID lists.
+    Plain,
+}
+
+impl ChangeTracking {
+    /// The strongest the server offers; QRESYNC must be switched on with ENABLE first.
+    async fn negotiate(session: &mut ImapSession) -> ChangeTracking {
+        let (qresync, condstore) = match session.capabilities().await {
+            Ok(caps) => (caps.has_str("QRESYNC"), caps.has_str("CONDSTORE")),
+            Err(_) => (false, false),
+        };
+        if qresync
+            && session
+                .run_command_and_check_ok("ENABLE QRESYNC")
+                .await
+                .is_ok()
+        {
+            ChangeTracking::Qresync
+        } else if condstore || qresync {
+            ChangeTracking::Condstore
+        } else {
+            ChangeTracking::Plain
+        }
+    }
+
+    fn has_modseq(self) -> bool {
+        self != ChangeTracking::Plain
+    }
+}
 
 /// What a sync reports while it runs; streamed to the UI as it happens.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -204,11 +297,7 @@ pub(crate) async fn run_pass(
         Some(s) => s,
         None => own_session.insert(open_session(store, &account).await?),
     };
-    let condstore = session
-        .capabilities()
-        .await
-        .map(|c| c.has_str("CONDSTORE"))
-        .unwrap_or(false);
+    let tracking = ChangeTracking::negotiate(session).await;
 
     let remote = imap::list_folders(session).await?;
     store
@@ -233,7 +322,7 @@ pub(crate) async fn run_pass(
             folder: &record,
             identity: &identity,
             ignore: &ignore,
-            condstore,
+            tracking,
             progress,
             started,
         };
