@@ -91,7 +91,14 @@ export E2E_WIZARD_PASSWORD="$wizard_password"
 export E2E_WIZARD_DATA_DIR="$work/wizard"
 export E2E_WIZARD_COUNT="$wizard_count"
 cd "$here"
-if ! npm test; then
+# E2E_ONLY="language.test.mjs timeline.test.mjs" runs just those files.
+if [ -n "${E2E_ONLY:-}" ]; then
+  # shellcheck disable=SC2086
+  run_tests() { node --test --test-concurrency=1 --test-timeout=180000 $E2E_ONLY; }
+else
+  run_tests() { npm test; }
+fi
+if ! run_tests; then
   echo "e2e: failed; tauri-driver log:" >&2
   tail -n 50 "$work/tauri-driver.log" >&2
   exit 1

@@ -6,6 +6,8 @@ import "./lib/styles/controls.css";
 import "./lib/styles/dialog.css";
 import "./lib/styles/forms.css";
 import "./lib/styles/figures.css";
+// Sets <html data-theme> from the saved choice before the first render.
+import "./lib/theme.svelte";
 import App from "./App.svelte";
 
 const target = document.getElementById("app");

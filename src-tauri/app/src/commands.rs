@@ -287,3 +287,12 @@ pub async fn open_attachment(
         .open_path(path.to_string_lossy(), None::<&str>)
         .map_err(CommandError::opening)
 }
+
+/// A timeline entry's text in runs of the sender's own and quoted text.
+#[tauri::command]
+pub async fn message_text(
+    state: State<'_, AppState>,
+    message_id: i64,
+) -> Result<Vec<rapport_core::mime::quoted::TextPart>, CommandError> {
+    Ok(state.store.message_text(message_id).await?)
+}

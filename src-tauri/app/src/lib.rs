@@ -129,6 +129,7 @@ pub fn run() {
             commands::list_messages,
             commands::message_detail,
             commands::open_attachment,
+            commands::message_text,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

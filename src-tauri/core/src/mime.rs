@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 
 use crate::crm::normalize_address;
 
+pub mod quoted;
+
 /// Where a person appears in a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ParticipantRole {
@@ -343,16 +345,14 @@ pub fn sanitize_html(html: &str) -> String {
         .to_string()
 }
 
-/// The first words of what the sender wrote: quoted lines and the
-/// "On ... wrote:" line before them are skipped, whitespace collapsed.
+/// The first words of what the sender wrote: quoted text and the line introducing it are
+/// left out (see `quoted`), whitespace collapsed, the signature dropped.
 pub fn snippet(text: &str) -> String {
     let mut out = String::with_capacity(SNIPPET_CHARS + 8);
-    for line in text.lines() {
+    let reply = quoted::reply_text(text);
+    for line in reply.lines() {
         let line = line.trim();
-        if line.is_empty() || line.starts_with('>') {
-            continue;
-        }
-        if line.ends_with("wrote:") || line.ends_with("napsal:") || line.ends_with("napisał:") {
+        if line.is_empty() {
             continue;
         }
         if line == "--" || line == "-- " {
@@ -506,6 +506,19 @@ On Monday Alice wrote:\r\n\
         assert_eq!(parsed.date, 1_794_299_400); // 2026-11-10T08:30:00Z
         assert!(!parsed.is_bulk);
         assert!(parsed.html.is_none());
+    }
+
+    #[test]
+    fn snippet_leaves_out_an_outlook_quote() {
+        let raw = "From: jan@firma.pl\r\nTo: anna@rapport.test\r\nSubject: RE: Umowa\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\r\n\
+Przesyłam poprawioną wersję.\r\n\r\n\
+-----Wiadomość oryginalna-----\r\nOd: Anna <anna@rapport.test>\r\n\
+Wysłano: wtorek, 10 listopada 2026 09:30\r\n\r\nProszę o poprawki.\r\n";
+        assert_eq!(
+            parse(raw.as_bytes(), None).snippet,
+            "Przesyłam poprawioną wersję."
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ import * as api from "../lib/api";
 import { CommandFailure } from "../lib/errors";
 import { formatDate } from "../lib/i18n";
 import type { ContactCard as Card, ContactUpdate } from "../lib/types";
-import { attachmentInfo, contactCard, contactSummary, timelineEntry } from "../test/fixtures";
+import { contactAttachment, contactCard, contactSummary, timelineEntry } from "../test/fixtures";
 import ContactCard from "./ContactCard.svelte";
 
 vi.mock("../lib/api", async () => (await import("../test/crmApiMock")).crmApiMock());
@@ -52,7 +52,9 @@ describe("ContactCard", () => {
           timelineEntry(1, { subject: "Offer", direction: "out", hasAttachments: true, accounts: "me@work.cz,me@gmail.com" }),
           timelineEntry(2, { subject: "Question", direction: "in" }),
         ],
-        attachments: [attachmentInfo(5, { messageId: 1, filename: "offer.pdf", size: 12_400 })],
+        attachments: [
+          contactAttachment(5, { messageId: 1, filename: "offer.pdf", size: 12_400, date: timelineEntry(1).date, direction: "out" }),
+        ],
       }),
     );
 
@@ -77,7 +79,28 @@ describe("ContactCard", () => {
     expect(row).toHaveTextContent("offer.pdf");
     expect(row).toHaveTextContent("application/pdf");
     expect(row).toHaveTextContent("12.4 kB");
-    expect(row).toHaveTextContent(formatDate(new Date(timelineEntry(1).date * 1000)));
+    expect(within(row).getByTestId("attachment-date")).toHaveTextContent(formatDate(new Date(timelineEntry(1).date * 1000)));
+    expect(within(row).getByTestId("attachment-direction")).toHaveTextContent("Sent");
+  });
+
+  it("dates each attachment by its own message, also one older than the timeline page shown", async () => {
+    const user = userEvent.setup();
+    const old = Date.UTC(2023, 4, 17, 9, 30) / 1000;
+    renderCard(
+      contactCard({
+        timeline: [timelineEntry(1)],
+        attachments: [
+          contactAttachment(7, { messageId: 99, filename: "contract.pdf", date: old, direction: "in" }),
+          contactAttachment(8, { messageId: 1, filename: "reply.pdf", direction: "out" }),
+        ],
+      }),
+    );
+    await user.click(await screen.findByTestId("tab-attachments"));
+    const rows = await screen.findAllByTestId("attachment-row");
+    expect(rows.map((r) => r.dataset.direction)).toEqual(["in", "out"]);
+    expect(within(rows[0]!).getByTestId("attachment-date")).toHaveTextContent("May 17, 2023");
+    expect(within(rows[0]!).getByTestId("attachment-direction")).toHaveTextContent("Received");
+    expect(within(rows[1]!).getByTestId("attachment-direction")).toHaveTextContent("Sent");
   });
 
   it("renames inline and saves the whole update", async () => {

@@ -30,6 +30,7 @@ import type {
   TimelineCursor,
   TimelineEntry,
 } from "./types";
+import type { TextPart } from "./types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -215,4 +216,9 @@ export function messageDetail(messageId: number): Promise<MessageDetail> {
 /** Downloads the attachment when needed and opens it with the system's app for its type. */
 export function openAttachment(attachmentId: number): Promise<void> {
   return call("open_attachment", { attachmentId });
+}
+
+/** A message's text in runs of the sender's own and quoted text (for a timeline entry opened in place). */
+export function messageText(messageId: number): Promise<TextPart[]> {
+  return call("message_text", { messageId });
 }

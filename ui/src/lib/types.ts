@@ -274,7 +274,7 @@ export interface ContactCard {
   lastContactAt: number | null;
   /** The newest 50 entries. */
   timeline: TimelineEntry[];
-  attachments: AttachmentInfo[];
+  attachments: ContactAttachment[];
 }
 
 export interface ContactUpdate {
@@ -373,4 +373,16 @@ export interface MessageDetail {
   accounts: string[];
   /** The other messages of the thread, oldest first. */
   thread: MessageListItem[];
+}
+
+/** An attachment on a contact's card, with the date and direction of its message. */
+export interface ContactAttachment extends AttachmentInfo {
+  date: number;
+  direction: "in" | "out";
+}
+
+/** A run of a message's plain text: the sender's own words, or earlier mail they quoted. */
+export interface TextPart {
+  quoted: boolean;
+  text: string;
 }

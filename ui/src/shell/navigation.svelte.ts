@@ -2,9 +2,9 @@
 // The screen is remembered across launches; the open record is not, since it may be
 // gone by then.
 
-export type View = "inbox" | "mailboxes" | "contacts" | "companies";
+export type View = "inbox" | "mailboxes" | "contacts" | "companies" | "preferences";
 
-export const views: readonly View[] = ["inbox", "mailboxes", "contacts", "companies"];
+export const views: readonly View[] = ["inbox", "mailboxes", "contacts", "companies", "preferences"];
 
 const storageKey = "rapport.view";
 

@@ -25,5 +25,6 @@ export function crmApiMock() {
     listMessages: vi.fn(),
     messageDetail: vi.fn(),
     openAttachment: vi.fn(),
+    messageText: vi.fn(),
   };
 }

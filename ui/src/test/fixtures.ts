@@ -15,6 +15,7 @@ import type {
   RemoteFolderInfo,
   TimelineEntry,
 } from "../lib/types";
+import type { ContactAttachment } from "../lib/types";
 
 export function accountSummary(overrides: Partial<AccountSummary> = {}): AccountSummary {
   return {
@@ -250,4 +251,8 @@ export function messageDetail(id: number, overrides: Partial<MessageDetail> = {}
     thread: [],
     ...overrides,
   };
+}
+
+export function contactAttachment(id: number, overrides: Partial<ContactAttachment> = {}): ContactAttachment {
+  return { ...attachmentInfo(id), date: 1_740_000_000, direction: "in", ...overrides };
 }

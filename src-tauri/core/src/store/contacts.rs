@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{now, Result, Store, StoreError};
 use crate::crm::{self, company_domain, company_name_for, normalize_address};
+use crate::mime::quoted::{split_quoted, TextPart};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -886,8 +887,20 @@ pub struct ContactCard {
     pub last_contact_at: Option<i64>,
     /// The newest 50; older pages through `contact_timeline`.
     pub timeline: Vec<TimelineEntry>,
-    /// Every attachment exchanged with this person.
-    pub attachments: Vec<crate::attachments::AttachmentInfo>,
+    /// Every attachment exchanged with this person, newest message first.
+    pub attachments: Vec<ContactAttachment>,
+}
+
+/// An attachment on a contact's card, with the date and direction of its message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactAttachment {
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub attachment: crate::attachments::AttachmentInfo,
+    pub date: i64,
+    /// "in" received, "out" sent, as on the timeline.
+    pub direction: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -906,7 +919,8 @@ impl Store {
         let details = self.contact(id).await?;
         let timeline = self.contact_timeline(id, None, FIRST_PAGE).await?;
         let attachments = sqlx::query_as(
-            "SELECT a.id, a.message_id, a.filename, a.mime_type, a.size, a.is_inline, a.cache_path IS NOT NULL AS cached \
+            "SELECT a.id, a.message_id, a.filename, a.mime_type, a.size, a.is_inline, a.cache_path IS NOT NULL AS cached, \
+             m.date, m.direction \
              FROM attachment a JOIN message m ON m.id = a.message_id \
              WHERE a.is_inline = 0 AND a.message_id IN (SELECT message_id FROM participant WHERE contact_id = ?) \
              ORDER BY m.date DESC, a.id LIMIT 500",
@@ -931,6 +945,29 @@ impl Store {
             timeline,
             attachments,
         })
+    }
+
+    /// A message's plain text in runs of the sender's own and quoted text, for a timeline
+    /// entry opened in place (the quoted runs start folded).
+    pub async fn message_text(&self, message_id: i64) -> Result<Vec<TextPart>> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT text FROM message_body WHERE message_id = ?")
+                .bind(message_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match text {
+            Some(text) => Ok(split_quoted(&text)),
+            None => {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM message WHERE id = ?")
+                    .bind(message_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match exists {
+                    Some(_) => Ok(Vec::new()),
+                    None => Err(StoreError::NotFound(format!("message {message_id}"))),
+                }
+            }
+        }
     }
 
     pub async fn company_page(&self, id: i64) -> Result<CompanyPage> {

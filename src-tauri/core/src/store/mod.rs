@@ -15,6 +15,7 @@ use sqlx::{
 };
 
 pub use accounts::{AccountRecord, AccountSettings, KeepPolicy, NewAccountRecord};
+pub use contacts::ContactAttachment;
 pub use contacts::{
     CompanyPage, CompanySummary, ContactCard, ContactDetails, ContactFilter, ContactSort,
     ContactSummary, ContactUpdate, Correspondent, TimelineCursor, TimelineEntry,
