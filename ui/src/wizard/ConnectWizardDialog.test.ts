@@ -477,11 +477,14 @@ describe("the options step", () => {
     await user.click(screen.getByTestId("since-all"));
     const leads = within(screen.getByTestId("new-senders-are-leads")).getByRole("checkbox");
     await user.click(leads);
-    await user.click(next());
-    expect(onAdd).toHaveBeenCalledWith(expect.objectContaining({ contactPolicy: "all", newSendersAreLeads: true }));
-
+    // Checked before any Next: once added, the wizard leaves this step behind.
     await user.click(screen.getByTestId("contacts-sent"));
     expect((leads as HTMLInputElement).disabled).toBe(true);
+    await user.click(screen.getByTestId("contacts-all"));
+    expect((leads as HTMLInputElement).disabled).toBe(false);
+
+    await user.click(next());
+    expect(onAdd).toHaveBeenCalledWith(expect.objectContaining({ contactPolicy: "all", newSendersAreLeads: true }));
   });
 
   it("wants at least one folder and a date when the date chip is chosen", async () => {
