@@ -81,7 +81,11 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", "-32000")
+            // A sync rewrites the same index pages batch after batch; checkpointing every
+            // 16 MB instead of SQLite's 4 MB copies each of them back to the database
+            // file less often (measured: checkpoints were 5% of an initial sync's CPU).
+            .pragma("wal_autocheckpoint", "4000");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
