@@ -25,5 +25,12 @@ export function crmApiMock() {
     listMessages: vi.fn(),
     messageDetail: vi.fn(),
     openAttachment: vi.fn(),
+    messageInlineImages: vi.fn(),
+    setRemoteImagesAllowed: vi.fn(),
+    // Defaults, so screens that embed the reader need not set them (kept by vi.resetAllMocks).
+    messagePeople: vi.fn(async () => []),
+    saveAttachment: vi.fn(),
+    onMailLink: vi.fn(async () => () => {}),
+    openExternal: vi.fn(),
   };
 }

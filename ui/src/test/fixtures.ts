@@ -12,6 +12,7 @@ import type {
   DiscoveredSettings,
   MessageDetail,
   MessageListItem,
+  MessagePerson,
   RemoteFolderInfo,
   TimelineEntry,
 } from "../lib/types";
@@ -245,9 +246,15 @@ export function messageDetail(id: number, overrides: Partial<MessageDetail> = {}
     text: "Plain body",
     html: "<p>Hello <img src=\"https://tracker.example/p.gif\"></p>",
     remoteImages: true,
+    remoteImagesAllowed: false,
+    inlineImages: false,
     attachments: [],
     accounts: ["alice@rapport.test"],
     thread: [],
     ...overrides,
   };
+}
+
+export function messagePerson(address: string, overrides: Partial<MessagePerson> = {}): MessagePerson {
+  return { name: "", address, roles: ["to"], contact: null, ...overrides };
 }
