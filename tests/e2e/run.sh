@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the WebDriver tests against the built app (target/debug/rapport with the UI
 # embedded): a harness mail server with two seeded mailboxes, one added and synced through
-# rapport-cli into one data folder, the other left for the wizard to connect; two empty
-# data folders, Xvfb and tauri-driver.
+# rapport-cli into one data folder, the other left for the wizard to connect; a third
+# mailbox holding the hostile corpus (tests/e2e/hostile) synced into its own data folder;
+# two empty data folders, Xvfb and tauri-driver. E2E_ONLY="a.test.mjs b.test.mjs" runs
+# only those files.
 # Must run inside tests/harness/with-keyring.sh so the app finds the saved password.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +16,8 @@ count=500
 wizard_owner=wizard@rapport.test
 wizard_password=Wizard-password-7e2a
 wizard_count=120
+hostile_owner=hostile@rapport.test
+hostile_password=Hostile-password-3f9b
 
 for tool in "$bin/rapport" "$bin/rapport-cli" "$bin/rapport-seed"; do
   [ -x "$tool" ] || { echo "e2e: $tool is missing; build with 'cargo build --workspace --bins --features rapport/custom-protocol'" >&2; exit 1; }
@@ -30,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/mail" "$work/empty" "$work/seeded" "$work/wizard"
+mkdir -p "$work/mail" "$work/empty" "$work/seeded" "$work/wizard" "$work/hostile"
 "$root/tests/harness/mailserver.sh" start "$work/mail" >/dev/null
 # shellcheck disable=SC1091
 source "$work/mail/env"
@@ -68,6 +72,28 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# The hostile corpus: every URL in it points at a loopback port that hostile.test.mjs
+# listens on, so any request the reader lets out is seen.
+while :; do
+  leak_port=$((20000 + RANDOM % 40000))
+  [ "$leak_port" -ne "$port" ] && [ "$leak_port" -ne "$native_port" ] && ! listening "$leak_port" && break
+done
+"$root/tests/harness/mailserver.sh" adduser "$work/mail" "$hostile_owner" "$hostile_password"
+hostile_maildir="$MAIL_ROOT/$hostile_owner/Maildir"
+"$bin/rapport-seed" --maildir "$hostile_maildir" --owner "$hostile_owner" --count 0 >/dev/null
+n=0
+for eml in "$here"/hostile/*.eml; do
+  n=$((n + 1))
+  delivered="$hostile_maildir/cur/$(date +%s).hostile$n.rapport:2,"
+  sed "s|{{LEAK}}|http://127.0.0.1:$leak_port|g" "$eml" >"$delivered"
+  if [ "$(id -u)" -eq 0 ]; then chown "$MAIL_UID:$MAIL_GID" "$delivered"; fi
+done
+printf '%s' "$hostile_password" | "$bin/rapport-cli" --data-dir "$work/hostile" account add --email "$hostile_owner" \
+  --name "Hostile Tester" --imap-host localhost --imap-port "$IMAP_TLS_PORT" --imap-security tls \
+  --smtp-host localhost --smtp-port "$SMTP_TLS_PORT" --smtp-security tls --since all --contacts none \
+  --ca-file "$CA_FILE" --password-stdin >/dev/null
+"$bin/rapport-cli" --data-dir "$work/hostile" sync --once >/dev/null
+
 export E2E_DRIVER_PORT=$port
 export E2E_APP="$bin/rapport"
 export E2E_EMPTY_DATA_DIR="$work/empty"
@@ -90,6 +116,9 @@ export E2E_WIZARD_EMAIL="$wizard_owner"
 export E2E_WIZARD_PASSWORD="$wizard_password"
 export E2E_WIZARD_DATA_DIR="$work/wizard"
 export E2E_WIZARD_COUNT="$wizard_count"
+export E2E_HOSTILE_DATA_DIR="$work/hostile"
+export E2E_HOSTILE_COUNT="$n"
+export E2E_LEAK_PORT="$leak_port"
 cd "$here"
 # E2E_ONLY="language.test.mjs timeline.test.mjs" runs just those files.
 if [ -n "${E2E_ONLY:-}" ]; then

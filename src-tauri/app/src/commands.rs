@@ -9,6 +9,7 @@ use rapport_core::{
     },
     address_book, attachments,
     discovery::{self, DiscoveredSettings, DiscoveryNet},
+    store::MessagePerson,
     store::{
         CompanyPage, CompanySummary, ContactCard, ContactFilter, ContactSummary, ContactUpdate,
         Correspondent, MessageDetail, MessageListItem, MessageQuery, TimelineCursor, TimelineEntry,
@@ -16,6 +17,7 @@ use rapport_core::{
     sync::{SyncOutcome, SyncProgress},
 };
 use tauri::{ipc::Channel, AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 
 use crate::{error::CommandError, AppState};
@@ -295,4 +297,68 @@ pub async fn message_text(
     message_id: i64,
 ) -> Result<Vec<rapport_core::mime::quoted::TextPart>, CommandError> {
     Ok(state.store.message_text(message_id).await?)
+}
+
+/// The message's HTML with its inline (`cid:`) images embedded; downloads them if needed.
+#[tauri::command]
+pub async fn message_inline_images(
+    state: State<'_, AppState>,
+    message_id: i64,
+) -> Result<String, CommandError> {
+    Ok(attachments::html_with_inline_images(&state.store, &state.data_dir, message_id).await?)
+}
+
+/// "Always show remote images from this sender" on (`allowed`) or off again.
+#[tauri::command]
+pub async fn set_remote_images_allowed(
+    state: State<'_, AppState>,
+    address: String,
+    allowed: bool,
+) -> Result<(), CommandError> {
+    if allowed {
+        state.store.allow_remote_images(&address).await?;
+    } else {
+        state.store.block_remote_images(&address).await?;
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn message_people(
+    state: State<'_, AppState>,
+    message_id: i64,
+) -> Result<Vec<MessagePerson>, CommandError> {
+    Ok(state.store.message_people(message_id).await?)
+}
+
+/// Asks where to save the attachment and copies it there; resolves to the path, or None
+/// when the user cancels. The dialog runs here, not in the window, so the window cannot
+/// name a path to write to.
+#[tauri::command]
+pub async fn save_attachment(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    attachment_id: i64,
+) -> Result<Option<String>, CommandError> {
+    let info = attachments::info(&state.store, attachment_id).await?;
+    // Downloaded before asking, so a part gone from the server fails before the dialog.
+    attachments::open(&state.store, &state.data_dir, attachment_id).await?;
+    let name = if info.filename.trim().is_empty() {
+        "attachment".to_owned()
+    } else {
+        info.filename
+    };
+    let (chosen, choice) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_file_name(name)
+        .save_file(move |path| {
+            let _ = chosen.send(path);
+        });
+    let Some(path) = choice.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = path.into_path().map_err(CommandError::saving)?;
+    attachments::save_to(&state.store, &state.data_dir, attachment_id, &path).await?;
+    Ok(Some(path.display().to_string()))
 }

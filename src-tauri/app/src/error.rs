@@ -85,4 +85,15 @@ impl CommandError {
             field: None,
         })
     }
+
+    /// The chosen place to save a file is not a path on this computer.
+    pub fn saving(e: impl std::fmt::Display) -> Self {
+        CommandError(UserError {
+            code: "file",
+            message: format!(
+                "Rapport cannot save to the place chosen ({e}). Choose a folder on this computer."
+            ),
+            field: None,
+        })
+    }
 }

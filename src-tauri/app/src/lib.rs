@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod links;
 
 use std::path::PathBuf;
 
@@ -90,6 +91,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(links::init())
         .setup(move |app| {
             let _ = window_handle.set(app.handle().clone());
             let scheduler = state.scheduler.clone();
@@ -130,6 +132,10 @@ pub fn run() {
             commands::message_detail,
             commands::open_attachment,
             commands::message_text,
+            commands::message_inline_images,
+            commands::set_remote_images_allowed,
+            commands::message_people,
+            commands::save_attachment,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod mime;
 pub mod net;
 pub mod paths;
+pub mod safe_html;
 pub mod secrets;
 pub mod smtp;
 pub mod store;

@@ -321,28 +321,10 @@ fn is_bulk(message: &mail_parser::Message<'_>) -> bool {
     matches!(header_text("Auto-Submitted"), Some(v) if v != "no")
 }
 
-/// Sanitises sender HTML for display: no scripts, no event handlers, no forms or
-/// frames; links keep their targets and gain rel=noopener. Remote images stay in the
-/// markup; the reader decides whether to load them.
+/// Sanitises sender HTML for display (see `safe_html` for the policy). Remote images stay
+/// in the markup; the reader decides whether to load them.
 pub fn sanitize_html(html: &str) -> String {
-    ammonia::Builder::default()
-        .add_generic_attributes([
-            "style", "class", "align", "valign", "width", "height", "bgcolor", "dir",
-        ])
-        .add_tag_attributes("img", ["src", "alt", "title", "width", "height"])
-        .add_tag_attributes("td", ["colspan", "rowspan", "bgcolor", "background"])
-        .add_tag_attributes("table", ["cellpadding", "cellspacing", "border", "bgcolor"])
-        .add_tag_attributes("font", ["color", "face", "size"])
-        .add_tags(["font", "center", "style"])
-        .rm_clean_content_tags(["style"])
-        .url_schemes(
-            ["http", "https", "mailto", "cid", "data"]
-                .into_iter()
-                .collect(),
-        )
-        .link_rel(Some("noopener noreferrer"))
-        .clean(html)
-        .to_string()
+    crate::safe_html::sanitize(html).html
 }
 
 /// The first words of what the sender wrote: quoted text and the line introducing it are

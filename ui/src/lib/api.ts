@@ -23,6 +23,7 @@ import type {
   ImportOutcome,
   MessageDetail,
   MessageListItem,
+  MessagePerson,
   MessageQuery,
   NewAccount,
   SyncOutcome,
@@ -221,4 +222,35 @@ export function openAttachment(attachmentId: number): Promise<void> {
 /** A message's text in runs of the sender's own and quoted text (for a timeline entry opened in place). */
 export function messageText(messageId: number): Promise<TextPart[]> {
   return call("message_text", { messageId });
+}
+
+/** The message's HTML with its inline (cid:) images embedded, downloading them if needed. */
+export function messageInlineImages(messageId: number): Promise<string> {
+  return call("message_inline_images", { messageId });
+}
+
+/** "Always show remote images from this sender", or (allowed false) ask again. */
+export function setRemoteImagesAllowed(address: string, allowed: boolean): Promise<void> {
+  return call("set_remote_images_allowed", { address, allowed });
+}
+
+/** From, To and Cc of a message without the user's own addresses, with card summaries. */
+export function messagePeople(messageId: number): Promise<MessagePerson[]> {
+  return call("message_people", { messageId });
+}
+
+/**
+ * Asks where to save the attachment (the dialog is opened by the Rust side) and saves it
+ * there; resolves to the path, or null when the user cancels.
+ */
+export function saveAttachment(attachmentId: number): Promise<string | null> {
+  return call("save_attachment", { attachmentId });
+}
+
+/**
+ * Follows clicks on links in the message frame. The frame runs no script; the Rust side
+ * refuses the navigation and reports the link's real target here.
+ */
+export function onMailLink(handler: (url: string) => void): Promise<UnlistenFn> {
+  return listen<{ url: string }>("mail-link", (event) => handler(event.payload.url));
 }

@@ -365,10 +365,15 @@ export interface MessageDetail {
   cc: Person[];
   replyTo: Person[];
   text: string;
-  /** Sanitised at sync; shown only in a sandboxed frame. */
+  /** Sanitised again on every read; shown only in a sandboxed frame. */
   html: string | null;
   /** The HTML loads images from the network. */
   remoteImages: boolean;
+  /** The sender is on the "always show remote images" list. */
+  remoteImagesAllowed: boolean;
+  /** The HTML shows inline (cid:) images; messageInlineImages embeds them. */
+  inlineImages: boolean;
+  /** Without the inline images the HTML shows in place. */
   attachments: AttachmentInfo[];
   accounts: string[];
   /** The other messages of the thread, oldest first. */
@@ -385,4 +390,12 @@ export interface ContactAttachment extends AttachmentInfo {
 export interface TextPart {
   quoted: boolean;
   text: string;
+}
+
+/** Someone in From, To or Cc of a message (never the user), with their card summary. */
+export interface MessagePerson {
+  name: string;
+  address: string;
+  roles: Array<"from" | "to" | "cc">;
+  contact: ContactSummary | null;
 }

@@ -26,5 +26,12 @@ export function crmApiMock() {
     messageDetail: vi.fn(),
     openAttachment: vi.fn(),
     messageText: vi.fn(),
+    messageInlineImages: vi.fn(),
+    setRemoteImagesAllowed: vi.fn(),
+    // Defaults, so screens that embed the reader need not set them (kept by vi.resetAllMocks).
+    messagePeople: vi.fn(async () => []),
+    saveAttachment: vi.fn(),
+    onMailLink: vi.fn(async () => () => {}),
+    openExternal: vi.fn(),
   };
 }

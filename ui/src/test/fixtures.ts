@@ -12,6 +12,7 @@ import type {
   DiscoveredSettings,
   MessageDetail,
   MessageListItem,
+  MessagePerson,
   RemoteFolderInfo,
   TimelineEntry,
 } from "../lib/types";
@@ -246,6 +247,8 @@ export function messageDetail(id: number, overrides: Partial<MessageDetail> = {}
     text: "Plain body",
     html: "<p>Hello <img src=\"https://tracker.example/p.gif\"></p>",
     remoteImages: true,
+    remoteImagesAllowed: false,
+    inlineImages: false,
     attachments: [],
     accounts: ["alice@rapport.test"],
     thread: [],
@@ -255,4 +258,8 @@ export function messageDetail(id: number, overrides: Partial<MessageDetail> = {}
 
 export function contactAttachment(id: number, overrides: Partial<ContactAttachment> = {}): ContactAttachment {
   return { ...attachmentInfo(id), date: 1_740_000_000, direction: "in", ...overrides };
+}
+
+export function messagePerson(address: string, overrides: Partial<MessagePerson> = {}): MessagePerson {
+  return { name: "", address, roles: ["to"], contact: null, ...overrides };
 }

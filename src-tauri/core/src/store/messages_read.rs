@@ -5,7 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, StoreError, TimelineCursor};
-use crate::attachments::{self, AttachmentInfo};
+use crate::{
+    attachments::{self, AttachmentInfo},
+    safe_html,
+};
 
 /// Which messages a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,11 +117,19 @@ pub struct MessageDetail {
     pub to: Vec<Person>,
     pub cc: Vec<Person>,
     pub reply_to: Vec<Person>,
+    /// The text part, or text made from the HTML when the message has none.
     pub text: String,
-    /// Sanitised at sync (ammonia); still shown only in a sandboxed frame.
+    /// Sanitised again on every read (`safe_html`), so mail stored under an older policy
+    /// gets the current one; still shown only in a sandboxed frame.
     pub html: Option<String>,
     /// The HTML loads images from the network (blocked until the user allows them).
     pub remote_images: bool,
+    /// The sender is on the "always show remote images" list.
+    pub remote_images_allowed: bool,
+    /// The HTML shows some of the message's own parts (`cid:` images), which
+    /// `attachments::html_with_inline_images` fetches and embeds.
+    pub inline_images: bool,
+    /// The attachments, without the inline images the HTML shows in place.
     pub attachments: Vec<AttachmentInfo>,
     pub accounts: Vec<String>,
     /// The other messages of the thread, oldest first.
@@ -156,23 +167,6 @@ fn split_accounts(joined: &str) -> Vec<String> {
         .collect();
     accounts.sort_unstable();
     accounts
-}
-
-/// Whether sanitised HTML would fetch images from the network: `src`, `background`
-/// or CSS `url(...)` pointing at http(s). Attribute values are quoted by ammonia.
-fn references_remote_images(html: &str) -> bool {
-    let lower = html.to_ascii_lowercase();
-    let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
-    [
-        "src=\"http",
-        "background=\"http",
-        "url(http",
-        "url(\"http",
-        "url('http",
-        "url(&quot;http",
-    ]
-    .iter()
-    .any(|needle| compact.contains(needle))
 }
 
 impl Store {
@@ -279,9 +273,35 @@ impl Store {
                 .bind(message_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        let (text, html) = body.unwrap_or_default();
-        let html = html.filter(|h| !h.trim().is_empty());
-        let remote_images = html.as_deref().is_some_and(references_remote_images);
+        let (mut text, stored_html) = body.unwrap_or_default();
+        let stored_html = stored_html.filter(|h| !h.trim().is_empty());
+        let safe = stored_html.as_deref().map(safe_html::sanitize);
+        if text.trim().is_empty() {
+            if let Some(html) = &stored_html {
+                text = mail_parser::decoders::html::html_to_text(html);
+            }
+        }
+        let content_ids = safe
+            .as_ref()
+            .map(|s| s.content_ids.clone())
+            .unwrap_or_default();
+        let inline_parts: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, content_id FROM attachment WHERE message_id = ? AND content_id IS NOT NULL",
+        )
+        .bind(message_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let shown_inline: Vec<i64> = inline_parts
+            .iter()
+            .filter(|(_, cid)| content_ids.contains(cid.trim_matches(['<', '>'])))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut attachments = attachments::list_for_message(self, message_id).await?;
+        attachments.retain(|a| !(a.is_inline && shown_inline.contains(&a.id)));
+        let remote_images_allowed = match people.iter().find(|(role, ..)| role == "from") {
+            Some((_, _, address, _)) => self.remote_images_allowed(address).await?,
+            None => false,
+        };
 
         let accounts: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT a.email FROM message_location l JOIN folder f ON f.id = l.folder_id \
@@ -314,9 +334,11 @@ impl Store {
             cc: with_role("cc"),
             reply_to: with_role("reply_to"),
             text,
-            html,
-            remote_images,
-            attachments: attachments::list_for_message(self, message_id).await?,
+            remote_images: safe.as_ref().is_some_and(|s| s.remote_images),
+            remote_images_allowed,
+            inline_images: !shown_inline.is_empty(),
+            html: safe.map(|s| s.html).filter(|h| !h.trim().is_empty()),
+            attachments,
             accounts,
             thread,
         })
@@ -635,20 +657,6 @@ mod tests {
         assert!(matches!(
             store.message_detail(9999).await,
             Err(StoreError::NotFound(_))
-        ));
-    }
-
-    #[test]
-    fn remote_images_are_recognised_in_attributes_and_css() {
-        assert!(references_remote_images("<img src=\"http://x/a.png\">"));
-        assert!(references_remote_images(
-            "<td background=\"https://x/bg.png\">"
-        ));
-        assert!(references_remote_images(
-            "<div style=\"background: URL( https://x/a.png )\">"
-        ));
-        assert!(!references_remote_images(
-            "<img src=\"cid:logo\"><a href=\"https://x\">x</a>"
         ));
     }
 }

@@ -6,6 +6,8 @@ mod contacts;
 mod folders;
 mod messages;
 mod messages_read;
+mod people;
+mod remote_images;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -23,6 +25,7 @@ pub use contacts::{
 pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
+pub use people::MessagePerson;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
