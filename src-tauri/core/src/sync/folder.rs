@@ -10,7 +10,10 @@
 //!    `UID FETCH 1:* FLAGS` scan, and expunges through a UID list diff, only when the
 //!    message count says something disappeared.
 
-use std::{collections::HashSet, time::Instant};
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant},
+};
 
 use futures::TryStreamExt;
 
@@ -211,10 +214,13 @@ impl FolderSync<'_> {
         let reader = async move {
             let mut sizer = BatchSizer::new();
             let mut rest = missing;
+            let mut busy = Duration::ZERO;
             while !rest.is_empty() {
                 let (chunk, later) = rest.split_at(sizer.next().min(rest.len()));
                 rest = later;
+                let started = Instant::now();
                 let raw = fetch_raw(session, chunk).await?;
+                busy += started.elapsed();
                 sizer.record(raw.len(), raw.iter().map(|m| m.4.len()).sum());
                 // A dropped connection ends the FETCH stream early without an error; moving
                 // the cursor past what never arrived would leave a gap, so fail the folder.
@@ -229,31 +235,47 @@ impl FolderSync<'_> {
                     break; // a later stage failed; its error is the one to report
                 }
             }
-            Ok(())
+            Ok(busy)
         };
         let parser = async move {
+            let mut busy = Duration::ZERO;
             while let Some(raw) = fetched.recv().await {
+                let started = Instant::now();
                 let batch = parse_batch(raw).await?;
+                busy += started.elapsed();
                 if to_writer.send(batch).await.is_err() {
                     break;
                 }
             }
-            Ok::<(), SyncError>(())
+            Ok::<Duration, SyncError>(busy)
         };
         let writer = async {
-            let (mut done, mut new_messages) = (0u64, 0u64);
+            let (mut done, mut new_messages, mut busy) = (0u64, 0u64, Duration::ZERO);
             while let Some(batch) = parsed.recv().await {
                 let count = batch.len() as u64;
+                let started = Instant::now();
                 new_messages += self.store.store_batch(&ctx, &batch).await?.new_messages;
+                busy += started.elapsed();
                 done += count;
                 self.report(done, total);
             }
-            Ok::<u64, SyncError>(new_messages)
+            Ok::<(u64, Duration), SyncError>((new_messages, busy))
         };
+        let pipeline_started = Instant::now();
         let (read, parsing, written) = tokio::join!(reader, parser, writer);
-        let new_messages = written?;
-        parsing?;
-        read?;
+        let (new_messages, writing) = written?;
+        let parsing = parsing?;
+        let fetching = read?;
+        // Where a slow folder spends its time: the busiest stage is the one to improve.
+        tracing::debug!(
+            folder = %self.folder.display_name,
+            messages = total,
+            total_ms = pipeline_started.elapsed().as_millis() as u64,
+            fetch_ms = fetching.as_millis() as u64,
+            parse_ms = parsing.as_millis() as u64,
+            write_ms = writing.as_millis() as u64,
+            "fetched new mail"
+        );
         Ok(new_messages)
     }
 
