@@ -105,7 +105,7 @@ describe("App", () => {
 describe("App sidebar and shortcuts", () => {
   it("lists each mailbox's folders with unread counts and opens one", async () => {
     vi.mocked(api.listFolders).mockResolvedValue([
-      folderInfo(1, { displayName: "Inbox", role: "inbox", unreadCount: 4 }),
+      folderInfo(1, { rawName: "INBOX", displayName: "INBOX", role: "inbox", unreadCount: 4 }),
       folderInfo(2, { displayName: "Sent", role: "sent" }),
       folderInfo(3, { displayName: "Clients/Acme", depth: 1, unreadCount: 2 }),
     ]);

@@ -2,6 +2,7 @@
 // changes still waiting for each server. Kept live: re-read (at most every so often) when
 // a sync reports progress and after every action taken in the app.
 import * as api from "../lib/api";
+import { t } from "../lib/i18n";
 import type { AccountSummary, FolderInfo, PendingSummary, SyncProgress } from "../lib/types";
 
 /** Re-reads are bunched: a sync reports after every batch. */
@@ -15,6 +16,11 @@ function loadCollapsed(): Record<number, boolean> {
   } catch {
     return {};
   }
+}
+
+/** A folder's name for people: servers call every inbox "INBOX". */
+export function folderName(folder: FolderInfo): string {
+  return folder.role === "inbox" && folder.rawName.toUpperCase() === "INBOX" ? t("nav.inbox") : folder.displayName;
 }
 
 export class MailFolders {
