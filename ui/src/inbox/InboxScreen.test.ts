@@ -236,6 +236,12 @@ describe("InboxScreen", () => {
     await user.click(messages[0]!);
     expect(await screen.findByTestId("reader-subject")).toHaveTextContent("Subject 1");
     expect(screen.getAllByTestId("conversation-message")[0]).toHaveAttribute("aria-current", "true");
+    // Flagging changes the row, not which message is shown.
+    await user.click(screen.getByTestId("action-flag"));
+    expect(applyAction).toHaveBeenLastCalledWith({ kind: "flag", view: "inbox", messageIds: [3] });
+    expect(screen.getByTestId("action-flag")).toHaveAccessibleName("Remove flag");
+    expect(screen.getAllByTestId("conversation-message")[0]).toHaveAttribute("aria-current", "true");
+    expect(vi.mocked(api.threadMessages)).toHaveBeenCalledTimes(1);
     // The toolbar acts on the open conversation.
     await user.click(screen.getByTestId("action-archive"));
     expect(applyAction).toHaveBeenCalledWith({ kind: "archive", view: "inbox", threadIds: [3] });

@@ -28,8 +28,6 @@ export class Navigation {
   contactId = $state<number | null>(null);
   /** The company whose page is open on the Companies screen. */
   companyId = $state<number | null>(null);
-  /** The message open in the reader on the Inbox screen. */
-  messageId = $state<number | null>(null);
   /** What the mail screen lists: the unified inbox or one folder. */
   mailView = $state<MessageView>("inbox");
   /** The conversation open in the reader. */
@@ -59,7 +57,6 @@ export class Navigation {
     if (!same) {
       this.mailView = view;
       this.threadId = null;
-      this.messageId = null;
     }
     this.go("inbox");
   }
