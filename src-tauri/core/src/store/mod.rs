@@ -29,8 +29,8 @@ pub use contacts::{
 pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
-pub use people::MessagePerson;
 pub use messages_read::{ThreadListItem, ThreadPage};
+pub use people::MessagePerson;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
