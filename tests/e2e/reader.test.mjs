@@ -6,28 +6,17 @@
 //   E2E_CONTACT_EMAIL     a contact there, E2E_CONTACT_SENT / E2E_CONTACT_RECEIVED its counts
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UI_TIMEOUT, byTestId, inApp, requireEnv, screenshot } from "./support.mjs";
+import { UI_TIMEOUT, byTestId, findMessageRow, inApp, requireEnv, screenshot } from "./support.mjs";
 
-/** Opens the unified inbox and the newest message from `email`, paging as needed. */
+/** Opens the unified inbox and the newest conversation with a message from `email`. */
 async function openMessageFrom(browser, email) {
   const nav = byTestId(browser, "nav-inbox");
   await nav.waitForDisplayed({ timeout: UI_TIMEOUT });
   await nav.click();
   await byTestId(browser, "message-row").waitForDisplayed({ timeout: UI_TIMEOUT });
 
-  // The contact's newest mail may be older than the first page: page until a row is theirs.
-  const row = browser.$(`[data-testid="message-row"][data-from="${email}"]`);
-  await browser.waitUntil(
-    async () => {
-      if (await row.isExisting()) return true;
-      const more = byTestId(browser, "load-more");
-      if (!(await more.isExisting())) throw new Error(`no inbox message from ${email}`);
-      await more.click();
-      return false;
-    },
-    { timeout: UI_TIMEOUT * 3, interval: 500, timeoutMsg: `no inbox row from ${email}` },
-  );
-  await row.scrollIntoView();
+  // The contact's newest mail may be far down the list: scroll until a row is theirs.
+  const row = await findMessageRow(browser, `[data-from="${email}"]`);
   await row.click();
 }
 

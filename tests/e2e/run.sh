@@ -100,6 +100,8 @@ export E2E_EMPTY_DATA_DIR="$work/empty"
 export E2E_SEEDED_DATA_DIR="$work/seeded"
 export E2E_SEEDED_EMAIL="$owner"
 export E2E_SEEDED_COUNT="$count"
+export E2E_SEEDED_MAILDIR="$MAIL_ROOT/$owner/Maildir"
+export E2E_CLI="$bin/rapport-cli"
 # A correspondent with mail both ways, and the counts the CLI reports for it.
 "$bin/rapport-cli" --data-dir "$work/seeded" contacts --json >"$work/contacts.json"
 read -r E2E_CONTACT_EMAIL E2E_CONTACT_SENT E2E_CONTACT_RECEIVED < <(node -e '

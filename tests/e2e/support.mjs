@@ -82,3 +82,35 @@ export async function showMailboxes(browser) {
   }
   await nav.click();
 }
+
+/**
+ * Finds a row of the message list matching `selector` (e.g. `[data-from="x@y"]`). The list
+ * only renders the rows in view, so this scrolls it down a screen at a time (which also
+ * loads older pages) until the row exists or the end is reached.
+ */
+export async function findMessageRow(browser, selector, { timeout = UI_TIMEOUT * 3 } = {}) {
+  const list = byTestId(browser, "message-list");
+  await list.waitForExist({ timeout: UI_TIMEOUT });
+  await byTestId(browser, "message-row").waitForDisplayed({ timeout: UI_TIMEOUT });
+  const row = browser.$(`[data-testid="message-row"]${selector}`);
+  let stalled = 0;
+  await browser.waitUntil(
+    async () => {
+      if (await row.isExisting()) return true;
+      const moved = await browser.execute(() => {
+        const element = document.querySelector('[data-testid="message-list"]');
+        if (!element) return false;
+        const before = element.scrollTop;
+        element.scrollTop = before + element.clientHeight;
+        return element.scrollTop !== before;
+      });
+      // At the end only once a page that might still be loading had its chance.
+      stalled = moved ? 0 : stalled + 1;
+      if (stalled > 6) throw new Error(`no message row ${selector} in the whole list`);
+      return false;
+    },
+    { timeout, interval: 300, timeoutMsg: `no message row ${selector}` },
+  );
+  await row.scrollIntoView({ block: "center" });
+  return row;
+}

@@ -8,8 +8,10 @@ import {
   companySummary,
   contactCard,
   contactSummary,
+  folderInfo,
   messageDetail,
   messageListItem,
+  threadListItem,
 } from "./test/fixtures";
 
 vi.mock("./lib/api", async () => (await import("./test/crmApiMock")).crmApiMock());
@@ -80,9 +82,11 @@ describe("App", () => {
     expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page");
   });
 
-  it("opens a message from the Inbox and a sender's card from its chip", async () => {
-    vi.mocked(api.listMessages).mockResolvedValue([messageListItem(1)]);
+  it("opens a conversation from the Inbox and a sender's card from its chip", async () => {
+    vi.mocked(api.listThreads).mockResolvedValue({ threads: [threadListItem(1)], next: null });
+    vi.mocked(api.threadMessages).mockResolvedValue([messageListItem(1)]);
     vi.mocked(api.messageDetail).mockResolvedValue(messageDetail(1));
+    vi.mocked(api.applyAction).mockResolvedValue({ changed: 1, accounts: [1] });
     const user = userEvent.setup();
     render(App);
 
@@ -95,5 +99,50 @@ describe("App", () => {
     expect(await screen.findByTestId("contact-card")).toBeInTheDocument();
     expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page");
     expect(api.contactCard).toHaveBeenCalledWith(7);
+  });
+});
+
+describe("App sidebar and shortcuts", () => {
+  it("lists each mailbox's folders with unread counts and opens one", async () => {
+    vi.mocked(api.listFolders).mockResolvedValue([
+      folderInfo(1, { rawName: "INBOX", displayName: "INBOX", role: "inbox", unreadCount: 4 }),
+      folderInfo(2, { displayName: "Sent", role: "sent" }),
+      folderInfo(3, { displayName: "Clients/Acme", depth: 1, unreadCount: 2 }),
+    ]);
+    vi.mocked(api.pendingChanges).mockResolvedValue([{ accountId: 1, waiting: 2, lastError: "offline" }]);
+    vi.mocked(api.listThreads).mockResolvedValue({ threads: [], next: null });
+    const user = userEvent.setup();
+    render(App);
+
+    const folders = await screen.findAllByTestId("nav-folder");
+    expect(folders.map((f) => f.textContent?.replace(/\s+/g, " ").trim())).toEqual(["Inbox 4", "Sent", "Clients/Acme 2"]);
+    expect(screen.getByTestId("nav-inbox")).toHaveTextContent("4");
+    expect(screen.getByTestId("pending-changes")).toHaveTextContent("2 changes not on the server yet");
+    expect(screen.getByTestId("pending-changes")).toHaveAttribute("title", "offline");
+
+    await user.click(folders[2]!);
+    expect(folders[2]).toHaveAttribute("aria-current", "page");
+    expect(await screen.findByTestId("list-title")).toHaveTextContent("Clients/Acme");
+    expect(api.listThreads).toHaveBeenLastCalledWith({ view: { folder: 3 }, before: null, limit: 100 });
+  });
+
+  it("goes places with g i and g c, and shows the help sheet with ?", async () => {
+    vi.mocked(api.listFolders).mockResolvedValue([]);
+    vi.mocked(api.pendingChanges).mockResolvedValue([]);
+    vi.mocked(api.listThreads).mockResolvedValue({ threads: [], next: null });
+    const user = userEvent.setup();
+    render(App);
+
+    await user.keyboard("gi");
+    await waitFor(() => expect(screen.getByTestId("nav-inbox")).toHaveAttribute("aria-current", "page"));
+    await user.keyboard("gc");
+    await waitFor(() => expect(screen.getByTestId("nav-contacts")).toHaveAttribute("aria-current", "page"));
+    await user.keyboard("?");
+    const help = await screen.findByTestId("shortcut-help");
+    expect(help).toHaveTextContent("Archive");
+    expect(help).toHaveTextContent("Go to contacts");
+    expect(help).not.toHaveTextContent("Reply");
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByTestId("shortcut-help")).not.toBeInTheDocument());
   });
 });

@@ -7,6 +7,7 @@ use rapport_core::{
         self, AccountSettingsUpdate, AccountSummary, ConnectionReport, ConnectionRequest,
         FolderInfo, NewAccount,
     },
+    actions::{self, ActionOutcome, MessageAction},
     address_book, attachments,
     discovery::{self, DiscoveredSettings, DiscoveryNet},
     store::MessagePerson,
@@ -14,6 +15,7 @@ use rapport_core::{
         CompanyPage, CompanySummary, ContactCard, ContactFilter, ContactSummary, ContactUpdate,
         Correspondent, MessageDetail, MessageListItem, MessageQuery, TimelineCursor, TimelineEntry,
     },
+    store::{PendingSummary, ThreadPage},
     sync::{SyncOutcome, SyncProgress},
 };
 use tauri::{ipc::Channel, AppHandle, State};
@@ -361,4 +363,42 @@ pub async fn save_attachment(
     let path = path.into_path().map_err(CommandError::saving)?;
     attachments::save_to(&state.store, &state.data_dir, attachment_id, &path).await?;
     Ok(Some(path.display().to_string()))
+}
+
+// ---- Mail actions and conversations ----
+
+#[tauri::command]
+pub async fn list_threads(
+    state: State<'_, AppState>,
+    query: MessageQuery,
+) -> Result<ThreadPage, CommandError> {
+    Ok(state.store.list_threads(&query).await?)
+}
+
+#[tauri::command]
+pub async fn thread_messages(
+    state: State<'_, AppState>,
+    thread_id: i64,
+) -> Result<Vec<MessageListItem>, CommandError> {
+    Ok(state.store.thread_messages(thread_id).await?)
+}
+
+/// Changes the store at once and has each account's sync loop push it to the server.
+#[tauri::command]
+pub async fn apply_action(
+    state: State<'_, AppState>,
+    action: MessageAction,
+) -> Result<ActionOutcome, CommandError> {
+    let outcome = actions::apply(&state.store, &action).await?;
+    for account_id in &outcome.accounts {
+        state.scheduler.push(*account_id).await;
+    }
+    Ok(outcome)
+}
+
+#[tauri::command]
+pub async fn pending_changes(
+    state: State<'_, AppState>,
+) -> Result<Vec<PendingSummary>, CommandError> {
+    Ok(state.store.pending_summary().await?)
 }

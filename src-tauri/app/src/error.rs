@@ -3,6 +3,7 @@
 
 use rapport_core::{
     account::{AccountError, UserError},
+    actions::ActionError,
     address_book::AddressBookError,
     attachments::AttachmentError,
     store::StoreError,
@@ -50,6 +51,15 @@ fn capitalized(text: &str) -> String {
 impl From<SyncError> for CommandError {
     fn from(e: SyncError) -> Self {
         CommandError(e.to_user_error())
+    }
+}
+
+impl From<ActionError> for CommandError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::Store(e) => e.into(),
+            other => CommandError(other.to_user_error()),
+        }
     }
 }
 

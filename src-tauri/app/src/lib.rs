@@ -136,6 +136,10 @@ pub fn run() {
             commands::set_remote_images_allowed,
             commands::message_people,
             commands::save_attachment,
+            commands::list_threads,
+            commands::thread_messages,
+            commands::apply_action,
+            commands::pending_changes,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -144,7 +144,8 @@ async fn download(
     // Any folder that holds the message will do.
     let location: Option<(i64, String, i64, i64)> = sqlx::query_as(
         "SELECT f.account_id, f.raw_name, l.uidvalidity, l.uid FROM message_location l \
-         JOIN folder f ON f.id = l.folder_id WHERE l.message_id = ? ORDER BY f.selected DESC LIMIT 1",
+         JOIN folder f ON f.id = l.folder_id WHERE l.message_id = ? AND l.uid > 0 \
+         ORDER BY f.selected DESC LIMIT 1",
     )
     .bind(message_id)
     .fetch_optional(store.pool())

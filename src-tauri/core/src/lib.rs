@@ -3,8 +3,10 @@
 //! command line are two thin faces over this crate; it has no dependency on either.
 
 pub mod account;
+pub mod actions;
 pub mod address_book;
 pub mod attachments;
+pub mod conversation;
 pub mod crm;
 pub mod discovery;
 pub mod imap;

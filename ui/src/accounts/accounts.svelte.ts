@@ -156,7 +156,7 @@ export class AccountsStore {
   private applyBackground(event: SyncProgress): void {
     this.applyProgress(event);
     const id = event.accountId;
-    if (event.kind === "started" || event.kind === "folder" || this.ownSyncs.has(id)) return;
+    if (event.kind === "started" || event.kind === "folder" || event.kind === "changes" || this.ownSyncs.has(id)) return;
     delete this.syncs[id];
     if (event.kind === "finished") void this.refreshAccount(id);
   }

@@ -32,6 +32,7 @@ import type {
   TimelineEntry,
 } from "./types";
 import type { TextPart } from "./types";
+import type { ActionOutcome, MessageAction, PendingSummary, ThreadPage } from "./types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -253,4 +254,24 @@ export function saveAttachment(attachmentId: number): Promise<string | null> {
  */
 export function onMailLink(handler: (url: string) => void): Promise<UnlistenFn> {
   return listen<{ url: string }>("mail-link", (event) => handler(event.payload.url));
+}
+
+/** A page of a message list grouped into conversations, newest first. */
+export function listThreads(query: MessageQuery): Promise<ThreadPage> {
+  return call("list_threads", { query });
+}
+
+/** Every message of a conversation, oldest first. */
+export function threadMessages(threadId: number): Promise<MessageListItem[]> {
+  return call("thread_messages", { threadId });
+}
+
+/** Changes the local store at once; the server follows in the background. */
+export function applyAction(action: MessageAction): Promise<ActionOutcome> {
+  return call("apply_action", { action });
+}
+
+/** Changes each account's server does not have yet. */
+export function pendingChanges(): Promise<PendingSummary[]> {
+  return call("pending_changes");
 }

@@ -160,6 +160,8 @@ export interface FolderInfo {
   selected: boolean;
   messageCount: number;
   unreadCount: number;
+  /** Nesting level in the server's hierarchy, for indentation. */
+  depth?: number;
 }
 
 /**
@@ -182,7 +184,19 @@ export type SyncProgress =
   | { kind: "finished"; accountId: number; newMessages: number; messageCount: number }
   | { kind: "failed"; accountId: number; message: string }
   /** The account stopped syncing until the user presses Reconnect. */
-  | { kind: "paused"; accountId: number; reason: string };
+  | { kind: "paused"; accountId: number; reason: string }
+  /** The user's changes to mail reached the server, or were refused and undone. */
+  | {
+      kind: "changes";
+      accountId: number;
+      applied: number;
+      /** Still waiting for the server. */
+      waiting: number;
+      /** Sentences for the changes the server refused; each was undone. */
+      rolledBack: string[];
+      /** Why the push stopped when the connection failed. */
+      error: string | null;
+    };
 
 export interface SyncOutcome {
   newMessages: number;
@@ -398,4 +412,54 @@ export interface MessagePerson {
   address: string;
   roles: Array<"from" | "to" | "cc">;
   contact: ContactSummary | null;
+}
+
+/** One conversation in a message list; the row shows its newest message in the list. */
+export interface ThreadListItem {
+  threadId: number;
+  latest: MessageListItem;
+  /** The subject without reply and forward prefixes. */
+  subject: string;
+  messageCount: number;
+  unreadCount: number;
+  flagged: boolean;
+  hasAttachments: boolean;
+}
+
+export interface ThreadPage {
+  threads: ThreadListItem[];
+  /** Where the next page starts; null after the last one. */
+  next: TimelineCursor | null;
+}
+
+export type ActionKind =
+  | "markRead"
+  | "markUnread"
+  | "flag"
+  | "unflag"
+  | "archive"
+  | "trash"
+  | "move"
+  | "deleteForever";
+
+/** An action on messages and whole threads, taken in the list showing `view`. */
+export interface MessageAction {
+  kind: ActionKind;
+  messageIds?: number[];
+  threadIds?: number[];
+  view: MessageView;
+  /** For "move". */
+  targetFolderId?: number;
+}
+
+export interface ActionOutcome {
+  changed: number;
+  accounts: number[];
+}
+
+/** Changes of one account that its server does not have yet. */
+export interface PendingSummary {
+  accountId: number;
+  waiting: number;
+  lastError: string | null;
 }

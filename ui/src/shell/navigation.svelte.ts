@@ -1,6 +1,7 @@
-// Which screen the main window shows, and which contact or company is open in it.
+// Which screen the main window shows, and which contact, company or mail list is open in it.
 // The screen is remembered across launches; the open record is not, since it may be
 // gone by then.
+import type { MessageView } from "../lib/types";
 
 export type View = "inbox" | "mailboxes" | "contacts" | "companies" | "preferences";
 
@@ -27,8 +28,10 @@ export class Navigation {
   contactId = $state<number | null>(null);
   /** The company whose page is open on the Companies screen. */
   companyId = $state<number | null>(null);
-  /** The message open in the reader on the Inbox screen. */
-  messageId = $state<number | null>(null);
+  /** What the mail screen lists: the unified inbox or one folder. */
+  mailView = $state<MessageView>("inbox");
+  /** The conversation open in the reader. */
+  threadId = $state<number | null>(null);
 
   constructor(initial: View = rememberedView() ?? "mailboxes") {
     this.view = initial;
@@ -46,6 +49,16 @@ export class Navigation {
   openContact(contactId: number | null): void {
     this.contactId = contactId;
     this.go("contacts");
+  }
+
+  /** Shows a mail list (the unified inbox or a folder) with nothing open yet. */
+  openMail(view: MessageView): void {
+    const same = typeof view === "string" ? this.mailView === view : typeof this.mailView === "object" && this.mailView.folder === view.folder;
+    if (!same) {
+      this.mailView = view;
+      this.threadId = null;
+    }
+    this.go("inbox");
   }
 
   openCompany(companyId: number | null): void {

@@ -33,5 +33,10 @@ export function crmApiMock() {
     saveAttachment: vi.fn(),
     onMailLink: vi.fn(async () => () => {}),
     openExternal: vi.fn(),
+    listFolders: vi.fn(),
+    listThreads: vi.fn(),
+    threadMessages: vi.fn(),
+    applyAction: vi.fn(),
+    pendingChanges: vi.fn(),
   };
 }

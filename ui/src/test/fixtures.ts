@@ -17,6 +17,7 @@ import type {
   TimelineEntry,
 } from "../lib/types";
 import type { ContactAttachment } from "../lib/types";
+import type { FolderInfo, ThreadListItem } from "../lib/types";
 
 export function accountSummary(overrides: Partial<AccountSummary> = {}): AccountSummary {
   return {
@@ -262,4 +263,33 @@ export function contactAttachment(id: number, overrides: Partial<ContactAttachme
 
 export function messagePerson(address: string, overrides: Partial<MessagePerson> = {}): MessagePerson {
   return { name: "", address, roles: ["to"], contact: null, ...overrides };
+}
+
+/** A conversation row whose newest message is `messageListItem(id)`. */
+export function threadListItem(id: number, overrides: Partial<ThreadListItem> = {}): ThreadListItem {
+  return {
+    threadId: id,
+    latest: messageListItem(id),
+    subject: `Subject ${id}`,
+    messageCount: 1,
+    unreadCount: 1,
+    flagged: false,
+    hasAttachments: false,
+    ...overrides,
+  };
+}
+
+export function folderInfo(id: number, overrides: Partial<FolderInfo> = {}): FolderInfo {
+  return {
+    id,
+    rawName: `Folder ${id}`,
+    displayName: `Folder ${id}`,
+    role: null,
+    selectable: true,
+    selected: true,
+    messageCount: 0,
+    unreadCount: 0,
+    depth: 0,
+    ...overrides,
+  };
 }

@@ -127,6 +127,16 @@ impl Store {
         Ok(folders)
     }
 
+    /// One folder, if it is still known.
+    pub async fn folder(&self, folder_id: i64) -> Result<Option<FolderRecord>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{FOLDER_COLUMNS} WHERE id = ?"
+        )))
+        .bind(folder_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The folders to sync, in sync order.
     pub async fn selected_folders(&self, account_id: i64) -> Result<Vec<FolderRecord>> {
         Ok(self
@@ -155,7 +165,8 @@ impl Store {
         Ok(())
     }
 
-    /// UIDs of `folder` already stored under `uidvalidity`.
+    /// UIDs of `folder` already stored under `uidvalidity`, and those the user moved or
+    /// deleted here while the server does not know yet (refetching them would undo that).
     pub async fn stored_uids(&self, folder_id: i64, uidvalidity: u32) -> Result<HashSet<u32>> {
         let uids: Vec<i64> = sqlx::query_scalar(
             "SELECT uid FROM message_location WHERE folder_id = ? AND uidvalidity = ?",
@@ -164,7 +175,9 @@ impl Store {
         .bind(uidvalidity as i64)
         .fetch_all(&self.pool)
         .await?;
-        Ok(uids.into_iter().map(|u| u as u32).collect())
+        let mut stored: HashSet<u32> = uids.into_iter().map(|u| u as u32).collect();
+        stored.extend(self.uids_moved_away(folder_id, uidvalidity).await?);
+        Ok(stored)
     }
 
     /// The server reset the folder's UIDs (UIDVALIDITY changed): forget its locations and
@@ -239,9 +252,18 @@ impl Store {
         uidvalidity: u32,
         changes: &[(u32, MessageFlags, Option<u64>)],
     ) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: it reads the queue before writing, and a user's action may commit between.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // The user's changes not yet on the server win over what the server reports.
+        let queued = super::changes::queued_flags(&mut tx, folder_id, uidvalidity).await?;
         let mut changed = 0;
-        for (uid, flags, modseq) in changes {
+        for (uid, server_flags, modseq) in changes {
+            let flags = match queued.get(uid) {
+                Some((add, remove)) => {
+                    super::changes::minus(super::changes::union(*server_flags, *add), *remove)
+                }
+                None => *server_flags,
+            };
             let message_id: Option<i64> = sqlx::query_scalar(
                 "UPDATE message_location SET flags = ?, modseq = coalesce(?, modseq) \
                  WHERE folder_id = ? AND uidvalidity = ? AND uid = ? AND flags <> ? RETURNING message_id",

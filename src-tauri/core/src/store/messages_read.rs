@@ -2,6 +2,8 @@
 //! as one) as keyset pages newest first, and one message with its people, bodies,
 //! attachments and thread for the reader.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::{Result, Store, StoreError, TimelineCursor};
@@ -93,6 +95,30 @@ impl From<ListRow> for MessageListItem {
     }
 }
 
+/// One conversation in a message list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadListItem {
+    pub thread_id: i64,
+    /// The thread's newest message in this list: the row shows its sender, snippet, date.
+    pub latest: MessageListItem,
+    /// The conversation's name: the subject without reply and forward prefixes.
+    pub subject: String,
+    /// Messages in the thread, in any folder.
+    pub message_count: i64,
+    pub unread_count: i64,
+    pub flagged: bool,
+    pub has_attachments: bool,
+}
+
+/// A page of conversations and where the next one starts (None: this was the last).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadPage {
+    pub threads: Vec<ThreadListItem>,
+    pub next: Option<TimelineCursor>,
+}
+
 /// A person in a message header; `contact_id` when the address belongs to a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -175,18 +201,36 @@ impl Store {
     /// the same on a store of a hundred messages or a million.
     pub async fn list_messages(&self, query: &MessageQuery) -> Result<Vec<MessageListItem>> {
         let limit = query.limit.clamp(1, 500);
-        let folders: Vec<i64> = match query.view {
+        let folders = self.view_folders(query.view).await?;
+        let below = query
+            .before
+            .map(|c| (c.date, c.message_id))
+            .unwrap_or((i64::MAX, i64::MAX));
+        let page = self.scan_page(&folders, below, limit).await?;
+        let ids: Vec<i64> = page.into_iter().map(|(_, id)| id).collect();
+        self.list_items(&ids, false).await
+    }
+
+    /// The folders a view reads.
+    async fn view_folders(&self, view: MessageView) -> Result<Vec<i64>> {
+        Ok(match view {
             MessageView::Inbox => {
                 sqlx::query_scalar("SELECT id FROM folder WHERE role = 'inbox' ORDER BY id")
                     .fetch_all(&self.pool)
                     .await?
             }
             MessageView::Folder(id) => vec![id],
-        };
-        let (date, id) = query
-            .before
-            .map(|c| (c.date, c.message_id))
-            .unwrap_or((i64::MAX, i64::MAX));
+        })
+    }
+
+    /// (date, message id) of the newest `limit` messages below `below` in these folders.
+    async fn scan_page(
+        &self,
+        folders: &[i64],
+        below: (i64, i64),
+        limit: i64,
+    ) -> Result<Vec<(i64, i64)>> {
+        let (date, id) = below;
         // Every message of the merged page is within the first `limit` distinct
         // messages of each folder holding it, so `limit` per folder is enough.
         let mut page: Vec<(i64, i64)> = Vec::new();
@@ -207,8 +251,144 @@ impl Store {
         page.sort_unstable_by(|a, b| b.cmp(a));
         page.dedup();
         page.truncate(usize::try_from(limit).unwrap_or(500));
-        let ids: Vec<i64> = page.into_iter().map(|(_, id)| id).collect();
-        self.list_items(&ids, false).await
+        Ok(page)
+    }
+
+    /// A page of a message list grouped into conversations, newest first: one row per
+    /// thread, placed by its newest message in the view. Pages are keyset pages over the
+    /// view's messages, like `list_messages`; a thread met again on a later page (an
+    /// older message of it) is not repeated, because its newest message lies above the
+    /// page's start.
+    pub async fn list_threads(&self, query: &MessageQuery) -> Result<ThreadPage> {
+        let limit = query.limit.clamp(1, 500);
+        let folders = self.view_folders(query.view).await?;
+        let folders_json = serde_json::to_string(&folders)
+            .map_err(|e| StoreError::Corrupt(format!("folder ids: {e}")))?;
+        let start = query.before.map(|c| (c.date, c.message_id));
+        let mut below = start.unwrap_or((i64::MAX, i64::MAX));
+        let mut shown: HashSet<i64> = HashSet::new();
+        let mut latest: Vec<(i64, i64)> = Vec::new(); // (thread, message)
+        let mut next = None;
+        let chunk = limit.max(50);
+        'scan: loop {
+            let page = self.scan_page(&folders, below, chunk).await?;
+            let ids_json = serde_json::to_string(&page.iter().map(|p| p.1).collect::<Vec<_>>())
+                .map_err(|e| StoreError::Corrupt(format!("message ids: {e}")))?;
+            let threads: HashMap<i64, i64> = sqlx::query_as::<_, (i64, i64)>(
+                "SELECT id, coalesce(thread_id, id) FROM message WHERE id IN (SELECT value FROM json_each(?1))",
+            )
+            .bind(ids_json)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
+            for &(date, id) in &page {
+                below = (date, id);
+                let thread = threads.get(&id).copied().unwrap_or(id);
+                if !shown.insert(thread) {
+                    continue;
+                }
+                if let Some((start_date, start_id)) = start {
+                    let earlier: Option<i64> = sqlx::query_scalar(
+                        "SELECT 1 FROM message t JOIN message_location l ON l.message_id = t.id \
+                         WHERE (t.thread_id = ?1 OR t.id = ?1) \
+                         AND l.folder_id IN (SELECT value FROM json_each(?2)) \
+                         AND (l.date > ?3 OR (l.date = ?3 AND l.message_id >= ?4)) LIMIT 1",
+                    )
+                    .bind(thread)
+                    .bind(&folders_json)
+                    .bind(start_date)
+                    .bind(start_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if earlier.is_some() {
+                        continue;
+                    }
+                }
+                latest.push((thread, id));
+                if latest.len() as i64 == limit {
+                    next = Some(TimelineCursor {
+                        date,
+                        message_id: id,
+                    });
+                    break 'scan;
+                }
+            }
+            if (page.len() as i64) < chunk {
+                break;
+            }
+        }
+        self.thread_rows(&latest)
+            .await
+            .map(|threads| ThreadPage { threads, next })
+    }
+
+    /// Thread rows for (thread, newest message in the view), in that order.
+    async fn thread_rows(&self, latest: &[(i64, i64)]) -> Result<Vec<ThreadListItem>> {
+        let message_ids: Vec<i64> = latest.iter().map(|l| l.1).collect();
+        let mut items: HashMap<i64, MessageListItem> = self
+            .list_items(&message_ids, false)
+            .await?
+            .into_iter()
+            .map(|item| (item.id, item))
+            .collect();
+        let thread_ids = serde_json::to_string(&latest.iter().map(|l| l.0).collect::<Vec<_>>())
+            .map_err(|e| StoreError::Corrupt(format!("thread ids: {e}")))?;
+        type Totals = (i64, i64, i64, bool, bool);
+        let totals: HashMap<i64, Totals> = sqlx::query_as::<_, Totals>(
+            "SELECT thread_id, count(*), sum(seen = 0), max(flagged), max(has_attachments) FROM message \
+             WHERE thread_id IN (SELECT value FROM json_each(?1)) GROUP BY thread_id",
+        )
+        .bind(thread_ids)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|t| (t.0, t))
+        .collect();
+        Ok(latest
+            .iter()
+            .filter_map(|(thread, message)| {
+                let latest = items.remove(message)?;
+                let (_, count, unread, flagged, attachments) =
+                    totals.get(thread).copied().unwrap_or((
+                        *thread,
+                        1,
+                        i64::from(!latest.seen),
+                        latest.flagged,
+                        latest.has_attachments,
+                    ));
+                let subject = if count > 1 {
+                    crate::conversation::normalize_subject(&latest.subject).to_owned()
+                } else {
+                    latest.subject.clone()
+                };
+                Some(ThreadListItem {
+                    thread_id: *thread,
+                    subject,
+                    message_count: count,
+                    unread_count: unread,
+                    flagged,
+                    has_attachments: attachments,
+                    latest,
+                })
+            })
+            .collect())
+    }
+
+    /// Every message of a thread, oldest first (the conversation view).
+    pub async fn thread_messages(&self, thread_id: i64) -> Result<Vec<MessageListItem>> {
+        // Threads are conversations, not mailing-list archives: a few hundred is plenty.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM message WHERE thread_id = ?1 OR (id = ?1 AND thread_id IS NULL) \
+             ORDER BY date, id LIMIT 500",
+        )
+        .bind(thread_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if ids.is_empty() {
+            return Err(StoreError::NotFound(format!("conversation {thread_id}")));
+        }
+        self.list_items(&ids, true).await
     }
 
     /// The rows for these messages, newest first (or oldest first).
@@ -658,5 +838,96 @@ mod tests {
             store.message_detail(9999).await,
             Err(StoreError::NotFound(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn threads_list_once_at_their_newest_message_across_pages() {
+        let (store, _dir) = temp_store().await;
+        let (work, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::Sent,
+        )
+        .await;
+        let jan = "Jan <jan@firma.cz>";
+        let me = "alice@rapport.test";
+        // A thread of three spread over the list (days 1, 5, 9), answered with localized
+        // prefixes, once through In-Reply-To and once through References alone.
+        let mut messages = vec![
+            (1, mail(1, jan, me, 1, "")),
+            (
+                10,
+                mail(5, me, jan, 5, "In-Reply-To: <m1@rapport.test>\r\n")
+                    .replace("Subject: Message 5", "Subject: Odp: Message 1"),
+            ),
+            (
+                9,
+                mail(
+                    9,
+                    jan,
+                    me,
+                    9,
+                    "References: <m1@rapport.test> <m5@rapport.test>\r\n",
+                )
+                .replace("Subject: Message 9", "Subject: Від: Re: Message 1"),
+            ),
+        ];
+        // Same subject, no threading headers: not the same conversation.
+        messages.push((
+            3,
+            mail(3, jan, me, 3, "").replace("Subject: Message 3", "Subject: Re: Message 1"),
+        ));
+        for n in [2, 4, 6, 7, 8] {
+            messages.push((n, mail(n, "Eva <eva@x.cz>", me, n, "")));
+        }
+        store_in(&store, work, inbox, &messages).await;
+
+        let mut rows: Vec<ThreadListItem> = Vec::new();
+        let mut before = None;
+        let mut pages = 0;
+        loop {
+            let page = store
+                .list_threads(&MessageQuery {
+                    view: MessageView::Inbox,
+                    before,
+                    limit: 2,
+                })
+                .await
+                .unwrap();
+            pages += 1;
+            rows.extend(page.threads);
+            match page.next {
+                Some(next) => before = Some(next),
+                None => break,
+            }
+        }
+        assert!(pages >= 4, "{pages}");
+        let listed: Vec<(String, i64)> = rows
+            .iter()
+            .map(|r| (r.subject.clone(), r.message_count))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("Message 1".to_owned(), 3),
+                ("Message 8".to_owned(), 1),
+                ("Message 7".to_owned(), 1),
+                ("Message 6".to_owned(), 1),
+                ("Message 4".to_owned(), 1),
+                ("Re: Message 1".to_owned(), 1),
+                ("Message 2".to_owned(), 1),
+            ]
+        );
+        let thread = &rows[0];
+        assert_eq!(thread.latest.subject, "Від: Re: Message 1");
+        // Stored seen when the UID is even (store_in): the reply has UID 10.
+        assert_eq!(thread.unread_count, 2);
+        let conversation = store.thread_messages(thread.thread_id).await.unwrap();
+        let order: Vec<&str> = conversation.iter().map(|m| m.subject.as_str()).collect();
+        assert_eq!(
+            order,
+            ["Message 1", "Odp: Message 1", "Від: Re: Message 1"],
+            "oldest first"
+        );
     }
 }

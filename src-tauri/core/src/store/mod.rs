@@ -2,6 +2,7 @@
 //! Everything the UI shows is read from here, so every view works offline.
 
 mod accounts;
+mod changes;
 mod contacts;
 mod folders;
 mod messages;
@@ -17,6 +18,9 @@ use sqlx::{
 };
 
 pub use accounts::{AccountRecord, AccountSettings, KeepPolicy, NewAccountRecord};
+pub use changes::{
+    ActionLocation, LocalChange, PendingChange, PendingSummary, PushedChange, RolledBack,
+};
 pub use contacts::ContactAttachment;
 pub use contacts::{
     CompanyPage, CompanySummary, ContactCard, ContactDetails, ContactFilter, ContactSort,
@@ -25,6 +29,7 @@ pub use contacts::{
 pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
+pub use messages_read::{ThreadListItem, ThreadPage};
 pub use people::MessagePerson;
 
 #[derive(Debug, thiserror::Error)]

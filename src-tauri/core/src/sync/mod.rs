@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::{
     account::{AccountError, UserError},
+    actions,
     imap::{self, ImapError, ImapSession},
     secrets::{self, SecretError, SecretKind, SecretRef},
     store::{AccountRecord, Store, StoreError},
@@ -147,6 +148,18 @@ pub enum SyncProgress {
     /// The account stopped syncing until the user reconnects it.
     #[serde(rename_all = "camelCase")]
     Paused { account_id: i64, reason: String },
+    /// The user's changes to mail were pushed to the server (or given up and undone).
+    #[serde(rename_all = "camelCase")]
+    Changes {
+        account_id: i64,
+        applied: u64,
+        /// Still queued.
+        waiting: u64,
+        /// Sentences for the changes the server refused for good.
+        rolled_back: Vec<String>,
+        /// Why the push stopped, when the connection failed.
+        error: Option<String>,
+    },
 }
 
 /// Something that receives progress; cheap to call from any task.
@@ -282,6 +295,75 @@ pub async fn sync_account_once(
     }
 }
 
+/// Pushes the account's queued changes through `session` and reports what happened.
+async fn push_with_session(
+    store: &Store,
+    account: &AccountRecord,
+    session: &mut ImapSession,
+    progress: &ProgressSink,
+) -> Result<actions::PushReport, SyncError> {
+    if store.pending_changes(account.id).await?.is_empty() {
+        return Ok(actions::PushReport::default());
+    }
+    let report = match actions::ServerAbilities::of(session).await {
+        Ok(abilities) => actions::push_pending(store, account, session, abilities).await?,
+        Err(e) => {
+            let reason = e.to_string();
+            store.record_changes_failure(account.id, &reason).await?;
+            actions::PushReport {
+                waiting: store.pending_changes(account.id).await?.len() as u64,
+                error: Some(reason),
+                ..Default::default()
+            }
+        }
+    };
+    progress(SyncProgress::Changes {
+        account_id: account.id,
+        applied: report.applied,
+        waiting: report.waiting,
+        rolled_back: report.rolled_back.clone(),
+        error: report.error.clone(),
+    });
+    Ok(report)
+}
+
+/// Pushes the account's queued changes now, on a connection of its own. A connection
+/// that fails leaves them queued with the reason.
+pub async fn push_account_changes(
+    store: &Store,
+    account_id: i64,
+    progress: &ProgressSink,
+) -> Result<actions::PushReport, SyncError> {
+    if store.pending_changes(account_id).await?.is_empty() {
+        return Ok(actions::PushReport::default());
+    }
+    let account = store.account(account_id).await?;
+    let mut session = match open_session(store, &account).await {
+        Ok(session) => session,
+        Err(SyncError::Store(e)) => return Err(SyncError::Store(e)),
+        Err(e) => {
+            let reason = e.to_user_error().message;
+            store.record_changes_failure(account_id, &reason).await?;
+            let report = actions::PushReport {
+                waiting: store.pending_changes(account_id).await?.len() as u64,
+                error: Some(reason),
+                ..Default::default()
+            };
+            progress(SyncProgress::Changes {
+                account_id,
+                applied: 0,
+                waiting: report.waiting,
+                rolled_back: Vec::new(),
+                error: report.error.clone(),
+            });
+            return Ok(report);
+        }
+    };
+    let report = push_with_session(store, &account, &mut session, progress).await;
+    let _ = session.logout().await;
+    report
+}
+
 /// One pass. With `session` given (the IDLE connection), it is reused; otherwise a new
 /// one is opened and closed. A folder that fails does not stop the others: the session
 /// is reopened and the pass goes on.
@@ -345,6 +427,13 @@ pub(crate) async fn run_pass(
             }
         }
     }
+    // Last, so that this pass's flag scans and expunge diffs meet queued changes (and
+    // keep them) rather than a server that has them already half applied.
+    let active: &mut ImapSession = match replacement.as_mut() {
+        Some(s) => s,
+        None => &mut *session,
+    };
+    push_with_session(store, &account, active, progress).await?;
     if let Some(mut s) = replacement {
         let _ = s.logout().await;
     }

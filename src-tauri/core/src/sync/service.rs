@@ -4,7 +4,9 @@
 //! the user reconnects) after repeated failures or one that only the user can fix.
 //!
 //! Passes of one account never overlap: the background loop and "Sync now" take the same
-//! per-account lock, because two writers racing on one folder would fight over it.
+//! per-account lock, because two writers racing on one folder would fight over it. The
+//! user's changes to mail (read, flag, archive, ...) are pushed under that lock too, right
+//! after the action (`SyncScheduler::push`), without waiting for the next pass.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -14,7 +16,10 @@ use tokio::{
     time::Instant,
 };
 
-use super::{open_session, sync_account_once, ProgressSink, SyncError, SyncOutcome, SyncProgress};
+use super::{
+    open_session, push_account_changes, sync_account_once, ProgressSink, SyncError, SyncOutcome,
+    SyncProgress,
+};
 use crate::store::Store;
 
 /// After this many failed passes in a row the account is paused.
@@ -45,6 +50,8 @@ fn jitter() -> f64 {
 struct Runner {
     pass_lock: Arc<Mutex<()>>,
     wake: Arc<Notify>,
+    /// Rings when the user changed mail that the server should learn about.
+    push: Arc<Notify>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -85,13 +92,17 @@ impl SyncScheduler {
         }
         let pass_lock = Arc::new(Mutex::new(()));
         let wake = Arc::new(Notify::new());
+        let push = Arc::new(Notify::new());
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(account_loop(
             self.store.clone(),
             account_id,
             self.sink.clone(),
-            pass_lock.clone(),
-            wake.clone(),
+            Signals {
+                pass_lock: pass_lock.clone(),
+                wake: wake.clone(),
+                push: push.clone(),
+            },
             stopped,
         ));
         runners.insert(
@@ -99,6 +110,7 @@ impl SyncScheduler {
             Runner {
                 pass_lock,
                 wake,
+                push,
                 stop,
                 task,
             },
@@ -123,6 +135,29 @@ impl SyncScheduler {
             _ => {}
         }
         self.start(account_id).await;
+    }
+
+    /// Pushes the account's queued changes to its server soon, without a full pass: the
+    /// account's loop does it between passes (an IDLE in progress keeps running). With no
+    /// loop (the account is being added), a one-off push runs under the same lock.
+    pub async fn push(&self, account_id: i64) {
+        let runners = self.runners.lock().await;
+        if let Some(runner) = runners.get(&account_id) {
+            if !runner.task.is_finished() {
+                runner.push.notify_one();
+                return;
+            }
+        }
+        drop(runners);
+        let lock = self.lock_for(account_id).await;
+        let store = self.store.clone();
+        let sink = self.sink.clone();
+        tokio::spawn(async move {
+            let _guard = lock.lock().await;
+            if let Err(e) = push_account_changes(&store, account_id, &*sink).await {
+                tracing::warn!(account = account_id, error = %e, "pushing changes failed");
+            }
+        });
     }
 
     /// Runs a pass now with its own progress sink, after any pass in progress.
@@ -153,6 +188,43 @@ impl SyncScheduler {
     }
 }
 
+/// What an account's loop listens to besides its stop signal.
+struct Signals {
+    pass_lock: Arc<Mutex<()>>,
+    wake: Arc<Notify>,
+    push: Arc<Notify>,
+}
+
+impl Signals {
+    /// Pushes queued changes under the pass lock.
+    async fn push_now(&self, store: &Store, account_id: i64, sink: &ProgressSink) {
+        let _guard = self.pass_lock.lock().await;
+        if let Err(e) = push_account_changes(store, account_id, sink).await {
+            tracing::warn!(account = account_id, error = %e, "pushing changes failed");
+        }
+    }
+
+    /// Waits until `until`, a wake-up or a stop, pushing changes whenever asked.
+    /// True if stopped.
+    async fn wait_until(
+        &self,
+        until: Instant,
+        store: &Store,
+        account_id: i64,
+        sink: &ProgressSink,
+        stopped: &mut watch::Receiver<bool>,
+    ) -> bool {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => return false,
+                _ = self.wake.notified() => return false,
+                _ = stopped.changed() => return true,
+                _ = self.push.notified() => self.push_now(store, account_id, sink).await,
+            }
+        }
+    }
+}
+
 /// Waits for `duration`, a wake-up or a stop, whichever comes first. True if stopped.
 async fn pause_for(duration: Duration, wake: &Notify, stopped: &mut watch::Receiver<bool>) -> bool {
     tokio::select! {
@@ -166,10 +238,12 @@ async fn account_loop(
     store: Store,
     account_id: i64,
     sink: Arc<ProgressSink>,
-    pass_lock: Arc<Mutex<()>>,
-    wake: Arc<Notify>,
+    signals: Signals,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let Signals {
+        pass_lock, wake, ..
+    } = &signals;
     loop {
         if *stopped.borrow() {
             return;
@@ -180,7 +254,7 @@ async fn account_loop(
         };
         if account.is_paused() {
             // Only the user (Reconnect) or a settings change brings it back.
-            if pause_for(Duration::from_secs(3600), &wake, &mut stopped).await {
+            if pause_for(Duration::from_secs(3600), wake, &mut stopped).await {
                 return;
             }
             continue;
@@ -206,25 +280,26 @@ async fn account_loop(
                 }
                 continue;
             }
-            if pause_for(backoff(failures, jitter()), &wake, &mut stopped).await {
+            // Offline: an action still tries its push, which keeps it queued with the reason.
+            let retry_at = Instant::now() + backoff(failures, jitter());
+            if signals
+                .wait_until(retry_at, &store, account_id, &*sink, &mut stopped)
+                .await
+            {
                 return;
             }
             continue;
         }
         let poll = Duration::from_secs(account.poll_interval_secs.max(60) as u64);
-        match idle_until(
-            &store,
-            account_id,
-            Instant::now() + poll,
-            &wake,
-            &mut stopped,
-        )
-        .await
-        {
+        let due = Instant::now() + poll;
+        match idle_until(&store, account_id, due, &signals, &*sink, &mut stopped).await {
             IdleEnd::Stopped => return,
             IdleEnd::NewMail | IdleEnd::Due | IdleEnd::Woken => {}
             IdleEnd::Unavailable => {
-                if pause_for(poll, &wake, &mut stopped).await {
+                if signals
+                    .wait_until(due, &store, account_id, &*sink, &mut stopped)
+                    .await
+                {
                     return;
                 }
             }
@@ -241,12 +316,14 @@ enum IdleEnd {
     Unavailable,
 }
 
-/// Holds an IDLE on Inbox until new mail, the deadline, a wake-up or a stop.
+/// Holds an IDLE on Inbox until new mail, the deadline, a wake-up or a stop. Changes the
+/// user makes meanwhile are pushed on a connection of their own while the IDLE goes on.
 async fn idle_until(
     store: &Store,
     account_id: i64,
     deadline: Instant,
-    wake: &Notify,
+    signals: &Signals,
+    sink: &ProgressSink,
     stopped: &mut watch::Receiver<bool>,
 ) -> IdleEnd {
     let Ok(account) = store.account(account_id).await else {
@@ -275,18 +352,26 @@ async fn idle_until(
         if handle.init().await.is_err() {
             return IdleEnd::Unavailable;
         }
-        let (wait, interrupt) = handle.wait_with_timeout(slice);
-        let outcome = tokio::select! {
-            r = wait => match r {
-                Ok(async_imap::extensions::idle::IdleResponse::NewData(_)) => Some(IdleEnd::NewMail),
-                Ok(_) => None,
-                Err(_) => Some(IdleEnd::Unavailable),
-            },
-            _ = tokio::time::sleep(slice) => None,
-            _ = wake.notified() => Some(IdleEnd::Woken),
-            _ = stopped.changed() => Some(IdleEnd::Stopped),
+        let outcome = {
+            let (wait, interrupt) = handle.wait_with_timeout(slice);
+            tokio::pin!(wait);
+            let slice_end = Instant::now() + slice;
+            let outcome = loop {
+                tokio::select! {
+                    r = &mut wait => break match r {
+                        Ok(async_imap::extensions::idle::IdleResponse::NewData(_)) => Some(IdleEnd::NewMail),
+                        Ok(_) => None,
+                        Err(_) => Some(IdleEnd::Unavailable),
+                    },
+                    _ = tokio::time::sleep_until(slice_end) => break None,
+                    _ = signals.wake.notified() => break Some(IdleEnd::Woken),
+                    _ = stopped.changed() => break Some(IdleEnd::Stopped),
+                    _ = signals.push.notified() => signals.push_now(store, account_id, sink).await,
+                }
+            };
+            drop(interrupt);
+            outcome
         };
-        drop(interrupt);
         session = match handle.done().await {
             Ok(s) => s,
             Err(_) => return outcome.unwrap_or(IdleEnd::Unavailable),

@@ -2,6 +2,7 @@ import { render, screen } from "@testing-library/svelte";
 import { flushSync } from "svelte";
 import { afterEach, describe, expect, it } from "vitest";
 import Sidebar from "../../shell/Sidebar.svelte";
+import { MailFolders } from "../../shell/mailFolders.svelte";
 import {
   formatDate,
   formatFileSize,
@@ -57,7 +58,13 @@ describe("choosing a language", () => {
   });
 
   it("re-renders what is on screen at once", () => {
-    render(Sidebar, { current: "inbox", onNavigate: () => {} });
+    render(Sidebar, {
+      current: "inbox",
+      mailView: "inbox",
+      mail: new MailFolders(),
+      onNavigate: () => {},
+      onOpenMail: () => {},
+    });
     expect(screen.getByTestId("nav-inbox")).toHaveTextContent("Inbox");
     expect(screen.getByTestId("nav-preferences")).toHaveTextContent("Preferences");
 
