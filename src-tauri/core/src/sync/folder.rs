@@ -290,16 +290,7 @@ impl FolderSync<'_> {
             (true, Some(modseq)) => format!("(UID FLAGS) (CHANGEDSINCE {modseq})"),
             _ => "(UID FLAGS)".to_owned(),
         };
-        let changes: Vec<(u32, MessageFlags, Option<u64>)> = session
-            .uid_fetch("1:*", &query)
-            .await
-            .map_err(ImapError::from)?
-            .try_filter_map(|fetch| async move {
-                Ok(fetch.uid.map(|uid| (uid, flags_of(&fetch), fetch.modseq)))
-            })
-            .try_collect()
-            .await
-            .map_err(ImapError::from)?;
+        let changes = fetch_flags(session, "1:*", &query).await?;
         Ok(self
             .store
             .update_flags(self.folder.id, uidvalidity, &changes)
@@ -318,19 +309,12 @@ impl FolderSync<'_> {
         // VANISHED arrives on the unsolicited channel, which holds 100 responses and
         // drops the rest: empty it first so this command's answer fits.
         while session.unsolicited_responses.try_recv().is_ok() {}
-        let changes: Vec<(u32, MessageFlags, Option<u64>)> = session
-            .uid_fetch(
-                format!("1:{cursor}"),
-                format!("(UID FLAGS) (CHANGEDSINCE {modseq} VANISHED)"),
-            )
-            .await
-            .map_err(ImapError::from)?
-            .try_filter_map(|fetch| async move {
-                Ok(fetch.uid.map(|uid| (uid, flags_of(&fetch), fetch.modseq)))
-            })
-            .try_collect()
-            .await
-            .map_err(ImapError::from)?;
+        let changes = fetch_flags(
+            session,
+            &format!("1:{cursor}"),
+            &format!("(UID FLAGS) (CHANGEDSINCE {modseq} VANISHED)"),
+        )
+        .await?;
         let mut vanished: Vec<std::ops::RangeInclusive<u32>> = Vec::new();
         while let Ok(response) = session.unsolicited_responses.try_recv() {
             if let async_imap::types::UnsolicitedResponse::Other(data) = response {
@@ -387,6 +371,24 @@ impl FolderSync<'_> {
             .remove_locations(self.folder.id, uidvalidity, &gone)
             .await?)
     }
+}
+
+/// The flags (and MODSEQ) of the messages a `UID FETCH` of `uids` with `query` returns.
+async fn fetch_flags(
+    session: &mut ImapSession,
+    uids: &str,
+    query: &str,
+) -> Result<Vec<(u32, MessageFlags, Option<u64>)>, SyncError> {
+    Ok(session
+        .uid_fetch(uids, query)
+        .await
+        .map_err(ImapError::from)?
+        .try_filter_map(|fetch| async move {
+            Ok(fetch.uid.map(|uid| (uid, flags_of(&fetch), fetch.modseq)))
+        })
+        .try_collect()
+        .await
+        .map_err(ImapError::from)?)
 }
 
 /// A message as fetched, before parsing: UID, flags, MODSEQ, INTERNALDATE, bytes.
