@@ -10,6 +10,7 @@ use rapport_core::{
     actions::{self, ActionOutcome, MessageAction},
     address_book, attachments,
     discovery::{self, DiscoveredSettings, DiscoveryNet},
+    search::{self, SearchRequest},
     store::MessagePerson,
     store::{
         CompanyPage, CompanySummary, ContactCard, ContactFilter, ContactSummary, ContactUpdate,
@@ -401,4 +402,14 @@ pub async fn pending_changes(
     state: State<'_, AppState>,
 ) -> Result<Vec<PendingSummary>, CommandError> {
     Ok(state.store.pending_summary().await?)
+}
+
+/// Messages of every account matching a search (`from:`, `to:`, `subject:`,
+/// `has:attachment`, `before:`, `after:` and words), newest first, one page.
+#[tauri::command]
+pub async fn search_messages(
+    state: State<'_, AppState>,
+    request: SearchRequest,
+) -> Result<Vec<MessageListItem>, CommandError> {
+    Ok(search::search(&state.store, &request).await?)
 }

@@ -6,6 +6,7 @@ use rapport_core::{
     actions::ActionError,
     address_book::AddressBookError,
     attachments::AttachmentError,
+    search::SearchError,
     store::StoreError,
     sync::SyncError,
 };
@@ -82,6 +83,15 @@ impl From<AttachmentError> for CommandError {
                 message: format!("The attachment could not be saved: {e}. Check that the disk has room."),
                 field: None,
             }),
+        }
+    }
+}
+
+impl From<SearchError> for CommandError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::Store(e) => e.into(),
+            other => CommandError(other.to_user_error()),
         }
     }
 }

@@ -140,6 +140,7 @@ pub fn run() {
             commands::thread_messages,
             commands::apply_action,
             commands::pending_changes,
+            commands::search_messages,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -70,6 +70,16 @@ enum Command {
     Ignore { value: String },
     /// Stop ignoring an address or domain; its stored mail makes contacts again.
     Unignore { value: String },
+    /// Search every account's mail, newest first: words, "phrases", from:, to:,
+    /// subject:, has:attachment, before:YYYY-MM-DD, after:YYYY-MM-DD.
+    Search {
+        /// The query, as typed in the app's search field (several words are joined).
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        /// At most this many messages (1 to 500).
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -336,6 +346,9 @@ async fn run(cli: Cli, data_dir: PathBuf) -> Result<()> {
                 format!("Ignoring {value}: it will not become a contact.")
             })
         }
+        Command::Search { query, limit } => {
+            search_command(&store, &query.join(" "), limit, json).await
+        }
     };
     store.close().await;
     result
@@ -386,6 +399,38 @@ async fn contact_command(store: &Store, command: ContactCommand, json: bool) -> 
             details.summary.stage,
             details.summary.message_count
         )
+    })
+}
+
+async fn search_command(store: &Store, query: &str, limit: i64, json: bool) -> Result<()> {
+    if !(1..=500).contains(&limit) {
+        bail!("--limit must be between 1 and 500");
+    }
+    let request = rapport_core::search::SearchRequest {
+        query: query.to_owned(),
+        before: None,
+        limit,
+    };
+    let found = rapport_core::search::search(store, &request)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    print(json, &found, || {
+        if found.is_empty() {
+            return "No messages match.".into();
+        }
+        found
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}  {}{}  {}",
+                    rapport_core::account::rfc3339(m.date).unwrap_or_default(),
+                    if m.direction == "out" { "→ " } else { "← " },
+                    m.from_address,
+                    m.subject
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     })
 }
 

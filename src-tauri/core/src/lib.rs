@@ -15,6 +15,7 @@ pub mod mime;
 pub mod net;
 pub mod paths;
 pub mod safe_html;
+pub mod search;
 pub mod secrets;
 pub mod smtp;
 pub mod store;

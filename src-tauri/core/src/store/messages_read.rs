@@ -392,7 +392,11 @@ impl Store {
     }
 
     /// The rows for these messages, newest first (or oldest first).
-    async fn list_items(&self, ids: &[i64], oldest_first: bool) -> Result<Vec<MessageListItem>> {
+    pub(super) async fn list_items(
+        &self,
+        ids: &[i64],
+        oldest_first: bool,
+    ) -> Result<Vec<MessageListItem>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -9,6 +9,7 @@ mod messages;
 mod messages_read;
 mod people;
 mod remote_images;
+mod search;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
