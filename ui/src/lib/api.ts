@@ -26,6 +26,7 @@ import type {
   MessagePerson,
   MessageQuery,
   NewAccount,
+  SearchRequest,
   SyncOutcome,
   SyncProgress,
   TimelineCursor,
@@ -274,4 +275,9 @@ export function applyAction(action: MessageAction): Promise<ActionOutcome> {
 /** Changes each account's server does not have yet. */
 export function pendingChanges(): Promise<PendingSummary[]> {
   return call("pending_changes");
+}
+
+/** A page of messages matching a search, newest first, from every account. */
+export function searchMessages(request: SearchRequest): Promise<MessageListItem[]> {
+  return call("search_messages", { request });
 }

@@ -463,3 +463,15 @@ export interface PendingSummary {
   waiting: number;
   lastError: string | null;
 }
+
+/**
+ * A search over every account: words, "phrases", from:, to:, subject:, has:attachment,
+ * before:YYYY-MM-DD, after:YYYY-MM-DD. A bad operator rejects with code
+ * "invalid_query" and field "query".
+ */
+export interface SearchRequest {
+  query: string;
+  /** The last row shown; the page holds older matches. */
+  before: TimelineCursor | null;
+  limit: number;
+}

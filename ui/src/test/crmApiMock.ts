@@ -38,5 +38,6 @@ export function crmApiMock() {
     threadMessages: vi.fn(),
     applyAction: vi.fn(),
     pendingChanges: vi.fn(),
+    searchMessages: vi.fn(),
   };
 }
