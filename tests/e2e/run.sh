@@ -110,6 +110,30 @@ read -r E2E_CONTACT_EMAIL E2E_CONTACT_SENT E2E_CONTACT_RECEIVED < <(node -e '
   console.log(c.email, c.sentCount, c.receivedCount);
 ' "$work/contacts.json")
 export E2E_CONTACT_EMAIL E2E_CONTACT_SENT E2E_CONTACT_RECEIVED
+# Search: a word in that correspondent's subjects, both in mail from them and in mail to
+# them (so from: must tell the two apart), and what rapport-cli finds for it.
+"$bin/rapport-cli" --data-dir "$work/seeded" timeline "$E2E_CONTACT_EMAIL" --json >"$work/timeline.json"
+E2E_SEARCH_WORD=$(node -e '
+  const [file, email] = process.argv.slice(1);
+  const fold = (s) => s.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase();
+  const words = (s) => s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length >= 4 && !/^\p{N}+$/u.test(w));
+  const counts = new Map();
+  for (const e of JSON.parse(require("fs").readFileSync(file, "utf8"))) {
+    const text = fold(`${e.subject} ${e.snippet}`).split(/[^\p{L}\p{N}]+/u);
+    for (const w of new Set(words(e.subject))) {
+      if (!text.includes(fold(w))) continue;
+      const c = counts.get(w) ?? { from: 0, to: 0 };
+      if (e.fromAddress === email) c.from += 1; else c.to += 1;
+      counts.set(w, c);
+    }
+  }
+  const ranked = [...counts].sort(([, a], [, b]) => (Math.min(b.from, b.to) - Math.min(a.from, a.to)) || (b.from - a.from));
+  console.log(ranked[0]?.[0] ?? "");
+' "$work/timeline.json" "$E2E_CONTACT_EMAIL")
+export E2E_SEARCH_WORD
+export E2E_SEARCH_QUERY="from:$E2E_CONTACT_EMAIL $E2E_SEARCH_WORD "
+"$bin/rapport-cli" --data-dir "$work/seeded" search --json --limit 500 "$E2E_SEARCH_QUERY" >"$work/search.json"
+export E2E_SEARCH_RESULTS="$work/search.json" E2E_SEARCH_TIMELINE="$work/timeline.json"
 # The harness certificate names localhost; the app is not given its CA, so the wizard pins it.
 export E2E_IMAP_HOST=localhost
 export E2E_IMAP_TLS_PORT="$IMAP_TLS_PORT"

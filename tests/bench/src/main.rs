@@ -1,13 +1,17 @@
 //! `rapport-bench` (`make bench`): Rapport's sync against the harness Dovecot over TLS,
-//! next to a minimal raw IMAP FETCH of the same mailbox in the same run, and timeline
-//! latency on a generated 1,000,000-message store. Prints a table with each target's
-//! PASS/MISSED and writes everything to `tests/bench/results/latest.json`.
+//! next to a minimal raw IMAP FETCH of the same mailbox in the same run, and timeline,
+//! company page and search latency on a generated 1,000,000-message store. Prints a
+//! table with each target's PASS/MISSED and writes everything to
+//! `tests/bench/results/latest.json`.
 //!
 //! Run it inside a Secret Service session (`tests/bench/run.sh` does):
-//! `tests/harness/with-keyring.sh target/release/rapport-bench [--sizes 10000,100000]`.
+//! `tests/harness/with-keyring.sh target/release/rapport-bench [--sizes 10000,100000]`;
+//! `--store-only` runs just the generated store (no mail server needed).
 //! A missed target is a result, not an error: the exit code is 0 unless a step failed.
 
+mod mail_text;
 mod mailbox;
+mod search_store;
 mod timeline_store;
 mod util;
 
@@ -35,6 +39,10 @@ const TARGET_RSS_MB: f64 = 300.0;
 const TARGET_RSS_AT: usize = 100_000;
 const TARGET_RESYNC_MS: f64 = 200.0;
 const TARGET_TIMELINE_P95_MS: f64 = 50.0;
+/// Issue 5: a contact's and a company's first page on the generated store.
+const TARGET_CRM_PAGE_P95_MS: f64 = 20.0;
+/// Issue 6: search on the generated store.
+const TARGET_SEARCH_P95_MS: f64 = 100.0;
 
 #[derive(Parser)]
 #[command(
@@ -57,8 +65,19 @@ struct Args {
     #[arg(long, env = "BENCH_TIMELINE_MESSAGES", default_value_t = 1_000_000)]
     timeline_messages: usize,
     /// Contacts in the generated store.
-    #[arg(long, env = "BENCH_TIMELINE_CONTACTS", default_value_t = 5_000)]
+    #[arg(long, env = "BENCH_TIMELINE_CONTACTS", default_value_t = 20_000)]
     timeline_contacts: usize,
+    /// Companies the generated store's contacts work for (a Zipf law of sizes).
+    #[arg(long, env = "BENCH_TIMELINE_COMPANIES", default_value_t = 3_000)]
+    timeline_companies: usize,
+    /// Keep the generated store in this folder and reuse it on the next run with the
+    /// same sizes (generating it takes minutes).
+    #[arg(long, env = "BENCH_STORE_DIR")]
+    store_dir: Option<PathBuf>,
+    /// Only the generated store (timeline, company and search latency): no mail server,
+    /// no sync.
+    #[arg(long, env = "BENCH_STORE_ONLY")]
+    store_only: bool,
     /// Timeline queries (random contacts) measured on the generated store.
     #[arg(long, default_value_t = 200)]
     timeline_queries: usize,
@@ -735,6 +754,33 @@ fn targets(
             "<=",
             TARGET_TIMELINE_P95_MS,
         ));
+        out.push(Target::new(
+            format!("{} messages: contact card's first page p95", t.messages),
+            t.first_page_p95_ms,
+            " ms",
+            "<=",
+            TARGET_CRM_PAGE_P95_MS,
+        ));
+        out.push(Target::new(
+            format!("{} messages: company page's first page p95", t.messages),
+            t.companies.p95_ms,
+            " ms",
+            "<=",
+            TARGET_CRM_PAGE_P95_MS,
+        ));
+        for (kind, figures) in [
+            ("common word", &t.search.common_word),
+            ("rare word", &t.search.rare_word),
+            ("from: + word", &t.search.from_and_word),
+        ] {
+            out.push(Target::new(
+                format!("{} messages: search p95, {kind}", t.messages),
+                figures.p95_ms,
+                " ms",
+                "<=",
+                TARGET_SEARCH_P95_MS,
+            ));
+        }
     }
     out
 }
@@ -883,13 +929,59 @@ fn print_report(report: &Report) {
             t.median_rows, t.p95_rows, t.max_rows
         );
         println!(
-            "  contact card's first page (50): p50 {:.1} ms, p95 {:.1} ms",
-            t.first_page_p50_ms, t.first_page_p95_ms
+            "  contact card's first page (50): p50 {:.1} ms, p95 {:.1} ms{}",
+            t.first_page_p50_ms,
+            t.first_page_p95_ms,
+            verdict(format!(
+                "{} messages: contact card's first page p95",
+                t.messages
+            ))
         );
         println!(
             "  busiest contact ({} messages, page of {}): p50 {:.1} ms, max {:.1} ms (no target)",
             t.busiest.messages, t.busiest.rows, t.busiest.p50_ms, t.busiest.max_ms
         );
+        let c = &t.companies;
+        println!(
+            "  company page's first page (50) over {} random companies of {} ({} with contacts): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms{}",
+            c.queries,
+            c.companies,
+            c.companies_with_contacts,
+            c.p50_ms,
+            c.p95_ms,
+            c.max_ms,
+            verdict(format!("{} messages: company page's first page p95", t.messages))
+        );
+        println!(
+            "  five companies with the most mail (biggest: {} contacts, {} messages): p50 {:.1} ms, max {:.1} ms (no target)",
+            c.busiest_contacts, c.busiest_messages, c.busiest_p50_ms, c.busiest_max_ms
+        );
+        for (kind, figures) in [
+            ("common word", &t.search.common_word),
+            ("rare word", &t.search.rare_word),
+            ("from: + word", &t.search.from_and_word),
+            ("3 letters typed", &t.search.typing_three_letters),
+        ] {
+            let words = if figures.median_word_messages > 0.0 {
+                format!(", word in {:.0} messages", figures.median_word_messages)
+            } else {
+                String::new()
+            };
+            println!(
+                "  search, {kind} (e.g. {:?}; {} queries{words}, {:.0} rows): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms{}",
+                figures.example,
+                figures.queries,
+                figures.median_rows,
+                figures.p50_ms,
+                figures.p95_ms,
+                figures.max_ms,
+                if kind == "3 letters typed" {
+                    "  (no target)".to_owned()
+                } else {
+                    verdict(format!("{} messages: search p95, {kind}", t.messages))
+                }
+            );
+        }
     }
     println!();
     let missed: Vec<&Target> = report.targets.iter().filter(|t| !t.pass).collect();
@@ -963,7 +1055,12 @@ fn run() -> Result<bool> {
     }
     let mut errors = Vec::new();
     let mut sizes = Vec::new();
-    for &size in &bench.args.sizes {
+    let sizes_to_run: &[usize] = if bench.args.store_only {
+        &[]
+    } else {
+        &bench.args.sizes
+    };
+    for &size in sizes_to_run {
         match bench.size(size) {
             Ok(r) => sizes.push(r),
             Err(e) => {
@@ -974,14 +1071,16 @@ fn run() -> Result<bool> {
     }
     let timeline_store = if bench.args.timeline_messages > 0 {
         eprintln!(
-            "== generated store of {} messages for timeline latency",
+            "== generated store of {} messages for timeline, company and search latency",
             bench.args.timeline_messages
         );
         let spec = timeline_store::Spec {
             messages: bench.args.timeline_messages,
             contacts: bench.args.timeline_contacts.max(1),
+            companies: bench.args.timeline_companies.max(1),
             queries: bench.args.timeline_queries.max(1),
             seed: 7,
+            keep_dir: bench.args.store_dir.clone(),
         };
         match bench.rt.block_on(timeline_store::run(&spec)) {
             Ok(r) => Some(r),

@@ -3,19 +3,22 @@
 //! batches, then measured through `Store::timeline`, the exact code the app and
 //! `rapport-cli timeline` run.
 //!
-//! The shape: two accounts (80 % / 20 % of the mail) with 10 and 3 folders; ~5,000
+//! The shape: two accounts (80 % / 20 % of the mail) with 10 and 3 folders; 20,000
 //! contacts, a fifth of them with a second address; who a message is with follows a
 //! shifted Zipf law (weight 1/(rank+10)), so a few correspondents are very busy (the
 //! busiest has ~1.5 % of all mail) and the median contact has a few dozen messages; 8 %
 //! newsletters from non-contacts; 25 % of the rest outgoing; 20 % with a Cc contact
 //! (~2.2 participants per message); 5 % of messages in a second folder. Dates spread
-//! over five years. The full-text index and bodies are not generated (the timeline does
-//! not read them).
+//! over five years. 70 % of contacts work for one of 3,000 companies (Zipf again: the
+//! biggest has a few hundred people, most have one or two). Every message has a body
+//! (`mail_text`: greeting, business sentences in four languages, a sign-off, the quoted
+//! earlier message in replies) and its full-text row, written as the sync writer writes
+//! them (subject, body text, "name address" of every participant).
 //!
-//! Two reads are timed per random contact: `Store::timeline(address)` (what
-//! `rapport-cli timeline` runs: the contact's newest page of up to 1,000 messages), which
-//! the target is judged on, and `contact_timeline(id, None, 50)` (a contact card's first
-//! page).
+//! Timed per random contact: `Store::timeline(address)` (what `rapport-cli timeline`
+//! runs: the contact's newest page of up to 1,000 messages), which the target is judged
+//! on, and `contact_timeline(id, None, 50)` (a contact card's first page). Per random
+//! company: `company_timeline(id, None, 50)` (a company page's first page).
 
 use std::{path::Path, time::Instant};
 
@@ -23,7 +26,10 @@ use anyhow::{Context, Result};
 use rapport_core::Store;
 use serde::Serialize;
 
-use crate::util::{median, ms, percentile, Rng};
+use crate::{
+    mail_text::{self, TailWords},
+    util::{median, ms, percentile, Rng},
+};
 
 const BATCH: usize = 10_000;
 /// The page a contact card loads first (rapport-core's `FIRST_PAGE`).
@@ -32,8 +38,11 @@ const FIRST_PAGE: i64 = 50;
 pub struct Spec {
     pub messages: usize,
     pub contacts: usize,
+    pub companies: usize,
     pub queries: usize,
     pub seed: u64,
+    /// Generate the store here and keep it; a later run with the same spec reuses it.
+    pub keep_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,6 +81,26 @@ pub struct TimelineStoreResult {
     pub p95_rows: f64,
     pub max_rows: f64,
     pub busiest: Busiest,
+    pub companies: CompanyTimelines,
+    pub search: crate::search_store::SearchStoreResult,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyTimelines {
+    pub companies: usize,
+    pub companies_with_contacts: i64,
+    pub queries: usize,
+    /// `company_timeline(id, None, 50)` over random companies.
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// The company with the most mail: its contacts and messages.
+    pub busiest_contacts: i64,
+    pub busiest_messages: i64,
+    /// Over the five companies with the most mail, five runs each.
+    pub busiest_p50_ms: f64,
+    pub busiest_max_ms: f64,
 }
 
 const FIRST: &[&str] = &[
@@ -126,12 +155,11 @@ const SUBJECTS: &[&str] = &[
     "Purchase order",
     "Contract for signature",
 ];
-const SNIPPETS: &[&str] = &[
-    "Dobrý den, posílám slíbené podklady. Dejte prosím vědět, zda vám termín vyhovuje. S pozdravem",
-    "Dzień dobry, w załączeniu przesyłam ofertę. Proszę o informację zwrotną. Pozdrawiam serdecznie",
-    "Добрий день, надсилаю обіцяні матеріали. Повідомте, будь ласка, чи підходить вам термін.",
-    "Hello, please find the documents we discussed. Let me know if the date works for you. Best regards",
-    "Hi, thanks for the order, we ship on Thursday. Tracking details follow in a separate message.",
+const NEWSLETTER_LINES: &[&str] = &[
+    "Tento týden se slevou až 30 %: nářadí, zahrada a dílna. Odhlásit odběr můžete zde.",
+    "Nowości tygodnia i rabaty do 30 %. Aby zrezygnować z subskrypcji, kliknij tutaj.",
+    "Знижки тижня до 30 %. Відписатися від розсилки можна тут.",
+    "This week's deals: up to 30 % off tools and garden. Unsubscribe here.",
 ];
 
 fn slug(text: &str) -> String {
@@ -147,10 +175,17 @@ fn slug(text: &str) -> String {
     out
 }
 
-struct Contact {
-    name: String,
-    primary: String,
+pub struct Contact {
+    pub name: String,
+    pub primary: String,
     second: Option<String>,
+    /// Index into the companies, for contacts on a company domain.
+    company: Option<usize>,
+}
+
+pub struct Company {
+    name: String,
+    domain: String,
 }
 
 /// Zipf-like sampler over ranks 0..n with weight 1/(rank + 1 + shift).
@@ -191,6 +226,11 @@ const INSERT_PARTICIPANTS: &str = "INSERT INTO participant (message_id, role, po
 const INSERT_LOCATIONS: &str = "INSERT INTO message_location (folder_id, uidvalidity, uid, \
      message_id, flags) \
      SELECT value->>0, 1, value->>1, value->>2, value->>3 FROM json_each(?)";
+const INSERT_BODIES: &str = "INSERT INTO message_body (message_id, text) \
+     SELECT value->>0, value->>1 FROM json_each(?)";
+// As the sync writer fills it: rowid = message id; addresses = "name address " per person.
+const INSERT_FTS: &str = "INSERT INTO message_fts (rowid, subject, body, addresses) \
+     SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?)";
 
 type MessageRow = (
     i64,
@@ -198,7 +238,7 @@ type MessageRow = (
     Option<String>,
     String,
     i64,
-    &'static str,
+    String,
     &'static str,
     i64,
     i64,
@@ -208,6 +248,7 @@ type MessageRow = (
 );
 type ParticipantRow = (i64, &'static str, i64, String, String, Option<i64>, i64);
 type LocationRow = (i64, i64, i64, &'static str);
+type FtsRow = (i64, String, String, String);
 
 fn header_id(id: i64) -> String {
     format!(
@@ -222,13 +263,13 @@ struct Counts {
     locations: usize,
 }
 
-async fn generate(
-    store: &Store,
-    spec: &Spec,
-    contacts: &[Contact],
-    zipf: &Zipf,
-    rank_to_contact: &[usize],
-) -> Result<Counts> {
+async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result<Counts> {
+    let Population {
+        contacts,
+        companies,
+        zipf,
+        rank_to_contact,
+    } = population;
     let pool = store.pool();
     let now = chrono::Utc::now().timestamp();
     let owners = ["owner@rapport.test", "owner@work-mail.test"];
@@ -276,7 +317,12 @@ async fn generate(
         .await?;
     }
 
-    let contact_rows: Vec<(i64, &str, &str)> = contacts
+    let company_rows: Vec<(i64, &str, &str)> = companies
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i as i64 + 1, c.name.as_str(), c.domain.as_str()))
+        .collect();
+    let contact_rows: Vec<(i64, &str, &str, Option<i64>)> = contacts
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -284,13 +330,22 @@ async fn generate(
                 i as i64 + 1,
                 c.name.as_str(),
                 if i % 4 == 0 { "sent" } else { "received" },
+                c.company.map(|co| co as i64 + 1),
             )
         })
         .collect();
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO contact (id, display_name, origin, created_at, updated_at) \
-         SELECT value->>0, value->>1, value->>2, ?, ? FROM json_each(?)",
+        "INSERT INTO company (id, name, domain, created_at) \
+         SELECT value->>0, value->>1, value->>2, ? FROM json_each(?)",
+    )
+    .bind(now)
+    .bind(serde_json::to_string(&company_rows)?)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO contact (id, display_name, origin, company_id, created_at, updated_at) \
+         SELECT value->>0, value->>1, value->>2, value->>3, ?, ? FROM json_each(?)",
     )
     .bind(now)
     .bind(now)
@@ -314,6 +369,10 @@ async fn generate(
     tx.commit().await?;
 
     let mut rng = Rng::new(spec.seed);
+    let tail = TailWords::new();
+    // Recent bodies, for replies to quote (a reply answers one of the last 40 messages).
+    let mut recent: std::collections::VecDeque<(String, String)> =
+        std::collections::VecDeque::with_capacity(64);
     let span = 5 * 365 * 86_400i64;
     let start = now - span;
     let mut uid_next = [0i64; 14];
@@ -325,7 +384,10 @@ async fn generate(
         let mut msgs: Vec<MessageRow> = Vec::with_capacity(end - first);
         let mut parts: Vec<ParticipantRow> = Vec::with_capacity((end - first) * 3);
         let mut locs: Vec<LocationRow> = Vec::with_capacity((end - first) * 2);
+        let mut bodies: Vec<(i64, String)> = Vec::with_capacity(end - first);
+        let mut fts: Vec<FtsRow> = Vec::with_capacity(end - first);
         for i in first..end {
+            let first_part = parts.len();
             let id = i as i64 + 1;
             let second_account = rng.chance(20);
             let owner = owners[second_account as usize];
@@ -424,8 +486,8 @@ async fn generate(
                 uid_next[6] += 1;
                 locs.push((6, uid_next[6], id, flags));
             }
-            let in_reply_to = (id > 50 && !bulk && rng.chance(30))
-                .then(|| header_id(id - 1 - rng.below(40) as i64));
+            let answered = (id > 50 && !bulk && rng.chance(30)).then(|| rng.below(40));
+            let in_reply_to = answered.map(|back| header_id(id - 1 - back as i64));
             let subject = if bulk {
                 "Akce týdne: -30 % / Weekly deals".to_owned()
             } else {
@@ -435,13 +497,35 @@ async fn generate(
                     None => format!("{base} ({})", id % 97),
                 }
             };
+            let (from_name, from_address) = {
+                let from = &parts[first_part];
+                (from.4.clone(), from.3.clone())
+            };
+            let text = if bulk {
+                format!("{subject}\n\n{}\n", rng.pick(NEWSLETTER_LINES))
+            } else {
+                let quoted = answered
+                    .and_then(|back| recent.len().checked_sub(back + 1))
+                    .and_then(|at| recent.get(at))
+                    .map(|(who, text)| (who.as_str(), text.as_str()));
+                mail_text::body(&mut rng, &tail, &from_name, quoted)
+            };
+            let addresses: String = parts[first_part..]
+                .iter()
+                .map(|p| format!("{} {} ", p.4, p.3))
+                .collect();
+            fts.push((id, subject.clone(), text.clone(), addresses));
+            if recent.len() == 64 {
+                recent.pop_front();
+            }
+            recent.push_back((from_address, text.clone()));
             msgs.push((
                 id,
                 header_id(id),
                 in_reply_to,
                 subject,
                 date,
-                *rng.pick(SNIPPETS),
+                mail_text::snippet(&text),
                 if out { "out" } else { "in" },
                 bulk as i64,
                 2_000 + rng.below(60_000) as i64,
@@ -449,6 +533,7 @@ async fn generate(
                 seen as i64,
                 now,
             ));
+            bodies.push((id, text));
         }
         participants += parts.len();
         locations += locs.len();
@@ -468,6 +553,16 @@ async fn generate(
             .execute(&mut *tx)
             .await
             .context("inserting locations")?;
+        sqlx::query(INSERT_BODIES)
+            .bind(serde_json::to_string(&bodies)?)
+            .execute(&mut *tx)
+            .await
+            .context("inserting bodies")?;
+        sqlx::query(INSERT_FTS)
+            .bind(serde_json::to_string(&fts)?)
+            .execute(&mut *tx)
+            .await
+            .context("filling the full-text index")?;
         tx.commit().await?;
         first = end;
         if first.is_multiple_of(100_000) || first == n {
@@ -497,15 +592,56 @@ async fn generate(
     })
 }
 
-fn make_contacts(count: usize, rng: &mut Rng) -> Vec<Contact> {
+/// Who is in the generated store: companies, contacts and how busy each contact is.
+pub struct Population {
+    pub contacts: Vec<Contact>,
+    companies: Vec<Company>,
+    zipf: Zipf,
+    /// Busy correspondents scattered over the contact ids.
+    rank_to_contact: Vec<usize>,
+}
+
+impl Population {
+    fn new(spec: &Spec) -> Population {
+        let mut rng = Rng::new(spec.seed ^ 0xC0FFEE);
+        let companies: Vec<Company> = (0..spec.companies.max(1))
+            .map(|i| Company {
+                name: format!("Company{i}"),
+                domain: format!("company{i}.{}", rng.pick(TLDS)),
+            })
+            .collect();
+        let contacts = make_contacts(spec.contacts, &companies, &mut rng);
+        let zipf = Zipf::new(contacts.len(), 10.0);
+        let mut rank_to_contact: Vec<usize> = (0..contacts.len()).collect();
+        for i in (1..rank_to_contact.len()).rev() {
+            let j = rng.below(i + 1);
+            rank_to_contact.swap(i, j);
+        }
+        Population {
+            contacts,
+            companies,
+            zipf,
+            rank_to_contact,
+        }
+    }
+
+    /// A contact drawn as the generator draws correspondents (busy ones more often).
+    pub fn correspondent(&self, rng: &mut Rng) -> &Contact {
+        &self.contacts[self.rank_to_contact[self.zipf.sample(rng)]]
+    }
+}
+
+fn make_contacts(count: usize, companies: &[Company], rng: &mut Rng) -> Vec<Contact> {
+    // A few companies have hundreds of people, most one or two.
+    let company_sizes = Zipf::new(companies.len(), 10.0);
     (0..count)
         .map(|i| {
             let first = rng.pick(FIRST);
             let last = rng.pick(LAST);
-            let domain = if rng.chance(30) {
-                (*rng.pick(FREE_MAIL)).to_owned()
-            } else {
-                format!("company{}.{}", rng.below(1_500), rng.pick(TLDS))
+            let company = (!rng.chance(30)).then(|| company_sizes.sample(rng));
+            let domain = match company {
+                Some(c) => companies[c].domain.clone(),
+                None => (*rng.pick(FREE_MAIL)).to_owned(),
             };
             let primary = format!("{}.{}{}@{}", slug(first), slug(last), i, domain);
             let second = rng
@@ -515,6 +651,7 @@ fn make_contacts(count: usize, rng: &mut Rng) -> Vec<Contact> {
                 name: format!("{first} {last}"),
                 primary,
                 second,
+                company,
             }
         })
         .collect()
@@ -537,39 +674,100 @@ fn db_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-pub async fn run(spec: &Spec) -> Result<TimelineStoreResult> {
-    let dir = tempfile::Builder::new()
-        .prefix("rapport-bench-1m-")
-        .tempdir()?;
-    let mut rng = Rng::new(spec.seed ^ 0xC0FFEE);
-    let contacts = make_contacts(spec.contacts, &mut rng);
-    let zipf = Zipf::new(contacts.len(), 10.0);
-    // Busy correspondents scattered over the contact ids.
-    let mut rank_to_contact: Vec<usize> = (0..contacts.len()).collect();
-    for i in (1..rank_to_contact.len()).rev() {
-        let j = rng.below(i + 1);
-        rank_to_contact.swap(i, j);
-    }
+/// What a kept store was generated from; a store is reused only for the same spec.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+struct StoreMarker {
+    format: u32,
+    messages: usize,
+    contacts: usize,
+    companies: usize,
+    seed: u64,
+    contact_emails: usize,
+    participants: usize,
+    locations: usize,
+    generate_seconds: f64,
+}
 
-    let started = Instant::now();
-    let store = Store::open(dir.path())
-        .await
-        .context("creating the store")?;
-    let counts = generate(&store, spec, &contacts, &zipf, &rank_to_contact).await?;
-    store.close().await;
-    let generate_seconds = started.elapsed().as_secs_f64();
-    let db_bytes = db_bytes(dir.path());
+const MARKER: &str = "bench-store.json";
+/// Bumped whenever the generator's output changes.
+const MARKER_FORMAT: u32 = 3;
+
+fn kept_store(dir: &Path, spec: &Spec) -> Option<StoreMarker> {
+    let marker: StoreMarker =
+        serde_json::from_slice(&std::fs::read(dir.join(MARKER)).ok()?).ok()?;
+    (marker.format == MARKER_FORMAT
+        && marker.messages == spec.messages
+        && marker.contacts == spec.contacts
+        && marker.companies == spec.companies
+        && marker.seed == spec.seed)
+        .then_some(marker)
+}
+
+pub async fn run(spec: &Spec) -> Result<TimelineStoreResult> {
+    let temp;
+    let dir: &Path = match &spec.keep_dir {
+        Some(kept) => {
+            std::fs::create_dir_all(kept)
+                .with_context(|| format!("creating {}", kept.display()))?;
+            kept
+        }
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("rapport-bench-1m-")
+                .tempdir()?;
+            temp.path()
+        }
+    };
+    let population = Population::new(spec);
+    let mut rng = Rng::new(spec.seed ^ 0xBEEF);
+
+    let marker = match kept_store(dir, spec) {
+        Some(marker) => {
+            eprintln!("  reusing the store generated earlier in {}", dir.display());
+            marker
+        }
+        None => {
+            for entry in std::fs::read_dir(dir)?.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with("rapport.sqlite3") || name == MARKER {
+                    std::fs::remove_file(entry.path())?;
+                }
+            }
+            let started = Instant::now();
+            let store = Store::open(dir).await.context("creating the store")?;
+            let counts = generate(&store, spec, &population).await?;
+            store.close().await;
+            let marker = StoreMarker {
+                format: MARKER_FORMAT,
+                messages: spec.messages,
+                contacts: spec.contacts,
+                companies: spec.companies,
+                seed: spec.seed,
+                contact_emails: counts.contact_emails,
+                participants: counts.participants,
+                locations: counts.locations,
+                generate_seconds: started.elapsed().as_secs_f64(),
+            };
+            if spec.keep_dir.is_some() {
+                std::fs::write(dir.join(MARKER), serde_json::to_vec_pretty(&marker)?)?;
+            }
+            marker
+        }
+    };
+    let db_bytes = db_bytes(dir);
     eprintln!(
         "  {} messages, {} participants, {} locations in {:.1} s ({:.0} MB on disk)",
         spec.messages,
-        counts.participants,
-        counts.locations,
-        generate_seconds,
+        marker.participants,
+        marker.locations,
+        marker.generate_seconds,
         db_bytes as f64 / 1e6
     );
 
     // Measure on a freshly opened store, as a new app start would.
-    let store = Store::open(dir.path()).await?;
+    let store = Store::open(dir).await?;
+    let contacts = &population.contacts;
     let warmup = 20.min(spec.queries);
     for _ in 0..warmup {
         let c = &contacts[rng.below(contacts.len())];
@@ -588,7 +786,7 @@ pub async fn run(spec: &Spec) -> Result<TimelineStoreResult> {
             .await?;
         first_page.push(ms(t.elapsed()));
     }
-    let busiest_index = *rank_to_contact.first().context("no contacts")?;
+    let busiest_index = *population.rank_to_contact.first().context("no contacts")?;
     let busiest_contact = &contacts[busiest_index];
     let busiest_messages: i64 =
         sqlx::query_scalar("SELECT message_count FROM contact WHERE id = ?")
@@ -602,14 +800,17 @@ pub async fn run(spec: &Spec) -> Result<TimelineStoreResult> {
         busiest_rows = store.timeline(&busiest_contact.primary).await?.len();
         busiest_times.push(ms(t.elapsed()));
     }
+
+    let companies = company_timelines(&store, &population, spec.queries, &mut rng).await?;
+    let search = crate::search_store::run(&store, &population, spec.queries, &mut rng).await?;
     store.close().await;
     Ok(TimelineStoreResult {
         messages: spec.messages,
         contacts: contacts.len(),
-        contact_emails: counts.contact_emails,
-        participants: counts.participants,
-        locations: counts.locations,
-        generate_seconds,
+        contact_emails: marker.contact_emails,
+        participants: marker.participants,
+        locations: marker.locations,
+        generate_seconds: marker.generate_seconds,
         db_bytes,
         queries: spec.queries,
         warmup_queries: warmup,
@@ -630,5 +831,62 @@ pub async fn run(spec: &Spec) -> Result<TimelineStoreResult> {
             p50_ms: median(&busiest_times),
             max_ms: percentile(&busiest_times, 1.0),
         },
+        companies,
+        search,
+    })
+}
+
+/// A company page's first page (`company_timeline(id, None, 50)`) for random companies,
+/// and for the five with the most mail apart.
+async fn company_timelines(
+    store: &Store,
+    population: &Population,
+    queries: usize,
+    rng: &mut Rng,
+) -> Result<CompanyTimelines> {
+    let count = population.companies.len();
+    let with_contacts: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT company_id) FROM contact WHERE company_id IS NOT NULL",
+    )
+    .fetch_one(store.pool())
+    .await?;
+    for _ in 0..20.min(queries) {
+        store
+            .company_timeline(rng.below(count) as i64 + 1, None, FIRST_PAGE)
+            .await?;
+    }
+    let mut times = Vec::new();
+    for _ in 0..queries {
+        let id = rng.below(count) as i64 + 1;
+        let t = Instant::now();
+        store.company_timeline(id, None, FIRST_PAGE).await?;
+        times.push(ms(t.elapsed()));
+    }
+    let busiest: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT company_id, count(*), sum(message_count) FROM contact WHERE company_id IS NOT NULL \
+         GROUP BY company_id ORDER BY sum(message_count) DESC LIMIT 5",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut busiest_times = Vec::new();
+    for &(id, ..) in &busiest {
+        for _ in 0..5 {
+            let t = Instant::now();
+            store.company_timeline(id, None, FIRST_PAGE).await?;
+            busiest_times.push(ms(t.elapsed()));
+        }
+    }
+    let (_, busiest_contacts, busiest_messages) = busiest.first().copied().unwrap_or_default();
+    Ok(CompanyTimelines {
+        companies: count,
+        companies_with_contacts: with_contacts,
+        queries,
+        p50_ms: median(&times),
+        p95_ms: percentile(&times, 0.95),
+        max_ms: percentile(&times, 1.0),
+        busiest_contacts,
+        busiest_messages,
+        busiest_p50_ms: median(&busiest_times),
+        busiest_max_ms: percentile(&busiest_times, 1.0),
     })
 }
