@@ -54,7 +54,7 @@ test("from: and a word list exactly that person's messages with the word", async
     // "/" focuses the field from the list.
     await browser.keys("/");
     const input = byTestId(browser, "search-input");
-    await browser.waitUntil(async () => (await browser.getActiveElement()) && (await input.isFocused()), {
+    await browser.waitUntil(async () => input.isFocused(), {
       timeout: UI_TIMEOUT,
       timeoutMsg: "/ did not focus the search field",
     });

@@ -115,8 +115,8 @@ pub struct Phrase {
 }
 
 impl Phrase {
-    /// An FTS5 phrase that matches exactly these words, however hostile the input: only
-    /// word characters and spaces remain inside the quotes. With `completions` (the
+    /// An FTS5 phrase that matches exactly these words, however hostile the input: no
+    /// quote, ASCII punctuation or control character is left inside. With `completions` (the
     /// index's words that start with the word being typed), a prefix phrase becomes an
     /// OR of whole-word phrases, which FTS5 answers far faster than a prefix.
     fn fts(&self, completions: Option<&[String]>) -> String {

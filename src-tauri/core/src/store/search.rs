@@ -83,10 +83,9 @@ const DATES_SQL: &str = concat!(
 enum Plan {
     /// Every match looked up and sorted by date.
     SortMatches,
-    /// Zone by zone, newest first (falls back to `WalkDates`).
+    /// Zone by zone, newest first; when the zones do not settle it, the date index
+    /// walked newest first with each message checked against the matches.
     Zones,
-    /// The date index walked newest first, each message checked against the matches.
-    WalkDates,
 }
 
 /// One candidate query: the words, the filters and where the page starts.
@@ -291,7 +290,6 @@ async fn candidates(
 ) -> Result<Vec<(i64, i64)>> {
     match plan {
         Plan::SortMatches => request.fetch(conn, SORT_MATCHES_SQL, &[]).await,
-        Plan::WalkDates => request.fetch(conn, WALK_DATES_SQL, &[]).await,
         Plan::Zones => match request.by_zone(conn).await? {
             Some(page) => Ok(page),
             None => request.fetch(conn, WALK_DATES_SQL, &[]).await,
@@ -769,9 +767,7 @@ mod tests {
         let sorted = candidates(&mut conn, Plan::SortMatches, &request)
             .await
             .unwrap();
-        let walked = candidates(&mut conn, Plan::WalkDates, &request)
-            .await
-            .unwrap();
+        let walked = request.fetch(&mut conn, WALK_DATES_SQL, &[]).await.unwrap();
         let zoned = request.by_zone(&mut conn).await.unwrap();
         assert_eq!(sorted, walked, "{fts} from {cursor:?}, {limit}");
         if let Some(zoned) = zoned {
