@@ -76,7 +76,7 @@ test("from: and a word list exactly that person's messages with the word", async
       assert.equal(await row.getAttribute("data-from"), email);
     }
     assert.equal(await byTestId(browser, "message-row").isExisting(), false, "results replace the inbox");
-    await screenshot(browser, "search-results");
+    await screenshot(browser, "search-light");
 
     // A bad operator is explained under the field.
     await input.setValue("offer before:2026-13-45");
@@ -91,5 +91,24 @@ test("from: and a word list exactly that person's messages with the word", async
     await browser.keys("Escape");
     await byTestId(browser, "message-row").waitForDisplayed({ timeout: UI_TIMEOUT });
     assert.equal(await input.getValue(), "");
+
+    // The same results in the dark theme, for the screenshot.
+    try {
+      await byTestId(browser, "nav-preferences").click();
+      const dark = byTestId(browser, "theme-dark");
+      await dark.waitForDisplayed({ timeout: UI_TIMEOUT });
+      await dark.click();
+      await nav.click();
+      const field = byTestId(browser, "search-input");
+      await field.waitForDisplayed({ timeout: UI_TIMEOUT });
+      await field.setValue(query);
+      await browser.waitUntil(async () => (await browser.$$('[data-testid="search-row"]')).length === shown.length, {
+        timeout: UI_TIMEOUT,
+        timeoutMsg: "no results in the dark theme",
+      });
+      await screenshot(browser, "search-dark");
+    } finally {
+      await browser.execute(() => localStorage.removeItem("rapport.theme"));
+    }
   });
 });
