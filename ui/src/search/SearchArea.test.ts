@@ -1,27 +1,52 @@
 // The search field in the inbox: results replace the list while a query is typed.
 import { render, screen, waitFor } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import * as api from "../lib/api";
 import { CommandFailure } from "../lib/errors";
+import { focusSearch, shortcuts } from "../lib/shortcuts";
 import InboxScreen from "../inbox/InboxScreen.svelte";
-import { messageDetail, messageListItem } from "../test/fixtures";
+import { MailFolders } from "../shell/mailFolders.svelte";
+import { accountSummary, messageDetail, messageListItem, threadListItem } from "../test/fixtures";
 import { SEARCH_PAGE } from "./messageSearch.svelte";
 
 vi.mock("../lib/api", async () => (await import("../test/crmApiMock")).crmApiMock());
 
 const searchMessages = vi.mocked(api.searchMessages);
 
-function setup() {
+function setup(mail = new MailFolders()) {
   const onOpen = vi.fn();
-  render(InboxScreen, { openId: null, onOpen, onOpenContact: vi.fn() });
-  return { onOpen, user: userEvent.setup() };
+  const view = render(InboxScreen, {
+    view: "inbox",
+    mail,
+    openThreadId: null,
+    onOpenThread: onOpen,
+    onOpenContact: vi.fn(),
+  });
+  return { onOpen, mail, view, user: userEvent.setup() };
 }
+
+// What App does: one window listener for the shortcuts, "/" focusing the search field.
+const listener = (event: KeyboardEvent) => shortcuts.handle(event);
+let stopAppShortcuts: () => void = () => {};
+beforeAll(() => {
+  window.addEventListener("keydown", listener);
+  stopAppShortcuts = shortcuts.register({ "/": () => void focusSearch() });
+});
+afterAll(() => {
+  window.removeEventListener("keydown", listener);
+  stopAppShortcuts();
+});
 
 beforeEach(() => {
   vi.resetAllMocks();
-  vi.mocked(api.listMessages).mockResolvedValue([messageListItem(1), messageListItem(2)]);
+  localStorage.clear();
+  vi.mocked(api.listThreads).mockResolvedValue({ threads: [threadListItem(1), threadListItem(2)], next: null });
   vi.mocked(api.messageDetail).mockImplementation(async (id) => messageDetail(id));
+  vi.mocked(api.threadMessages).mockImplementation(async (id) => [messageListItem(id)]);
+  vi.mocked(api.listAccounts).mockResolvedValue([accountSummary()]);
+  vi.mocked(api.listFolders).mockResolvedValue([]);
+  vi.mocked(api.pendingChanges).mockResolvedValue([]);
 });
 
 describe("search in the inbox", () => {
@@ -126,5 +151,33 @@ describe("search in the inbox", () => {
       limit: SEARCH_PAGE,
     });
     expect(screen.queryByTestId("search-more")).not.toBeInTheDocument();
+  });
+
+  it("opens a result's conversation in the reader, though the list has not loaded it", async () => {
+    searchMessages.mockResolvedValue([messageListItem(40, { threadId: 400, threadCount: 3, subject: "Old offer" })]);
+    const { onOpen, view, user } = setup();
+    await user.type(screen.getByTestId("search-input"), "old offer");
+    await user.click(await screen.findByTestId("search-row"));
+    expect(onOpen).toHaveBeenLastCalledWith(400);
+    await view.rerender({ openThreadId: 400 });
+    await waitFor(() => expect(api.threadMessages).toHaveBeenCalledWith(400));
+    expect(screen.getByTestId("search-row")).toHaveAttribute("aria-current", "true");
+  });
+
+  it("searches again when the store changes, and list actions do not reach the hidden list", async () => {
+    searchMessages.mockResolvedValue([messageListItem(7)]);
+    const { mail, user } = setup();
+    await screen.findAllByTestId("message-row");
+    await user.type(screen.getByTestId("search-input"), "offer");
+    await screen.findByTestId("search-row");
+    expect(searchMessages).toHaveBeenCalledTimes(1);
+
+    mail.changed();
+    await waitFor(() => expect(searchMessages).toHaveBeenCalledTimes(2));
+    expect(searchMessages).toHaveBeenLastCalledWith({ query: "offer", before: null, limit: SEARCH_PAGE });
+
+    screen.getByTestId("search-input").blur();
+    await user.keyboard("eus#v");
+    expect(api.applyAction).not.toHaveBeenCalled();
   });
 });

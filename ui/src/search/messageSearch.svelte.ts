@@ -4,12 +4,28 @@
 import * as api from "../lib/api";
 import { toCommandError } from "../lib/errors";
 import { t } from "../lib/i18n";
-import type { MessageListItem, SearchRequest } from "../lib/types";
+import type { MessageListItem, SearchRequest, ThreadListItem } from "../lib/types";
 
 export const SEARCH_DELAY_MS = 150;
 export const SEARCH_PAGE = 50;
 
 type SearchFn = (request: SearchRequest) => Promise<MessageListItem[]>;
+
+/**
+ * The conversation of a search result, as a list row: the reader opens conversations,
+ * and the result's thread need not be among the rows the list has loaded.
+ */
+export function threadOf(row: MessageListItem): ThreadListItem {
+  return {
+    threadId: row.threadId,
+    latest: row,
+    subject: row.subject,
+    messageCount: row.threadCount,
+    unreadCount: row.seen ? 0 : 1,
+    flagged: row.flagged,
+    hasAttachments: row.hasAttachments,
+  };
+}
 
 export class MessageSearch {
   /** What is in the field. */
@@ -54,6 +70,14 @@ export class MessageSearch {
   /** Empties the field and drops every pending answer. */
   clear() {
     this.input("");
+  }
+
+  /** The store changed: search the current text again (its first page), if any. */
+  refresh() {
+    if (!this.active) return;
+    const generation = ++this.generation;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.run(generation, false), this.delay);
   }
 
   /** The next page of the current results. */
