@@ -76,6 +76,12 @@ test("from: and a word list exactly that person's messages with the word", async
       assert.equal(await row.getAttribute("data-from"), email);
     }
     assert.equal(await byTestId(browser, "message-row").isExisting(), false, "results replace the inbox");
+
+    // A result opens its conversation in the reader.
+    const first = browser.$('[data-testid="search-row"]');
+    await first.click();
+    await byTestId(browser, "conversation").waitForDisplayed({ timeout: UI_TIMEOUT });
+    assert.equal(await first.getAttribute("aria-current"), "true");
     await screenshot(browser, "search-light");
 
     // A bad operator is explained under the field.
