@@ -73,7 +73,9 @@ fn assert_complete(data: &std::path::Path, expected: usize) {
 #[test]
 fn sync_killed_at_random_points_resumes_without_loss_or_duplicates() {
     let owner = "killed@rapport.test";
-    let (server, expected) = seeded(owner, 3000);
+    // Large enough, and the delays short enough, that the 20 runs together cannot finish
+    // the mailbox: each one must be killed with work left, whatever the machine's speed.
+    let (server, expected) = seeded(owner, 10_000);
     let data = tempfile::tempdir().unwrap();
     cli_json(
         data.path(),
@@ -88,7 +90,7 @@ fn sync_killed_at_random_points_resumes_without_loss_or_duplicates() {
         state = state
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = Duration::from_millis(30 + (state >> 33) % 600);
+        let delay = Duration::from_millis(30 + (state >> 33) % 220);
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rapport-cli"))
             .arg("--data-dir")
             .arg(data.path())
