@@ -214,6 +214,28 @@ pub(crate) async fn refresh_contact_stats(
     Ok(())
 }
 
+/// Recomputes the counts of every contact whose id is `first` or above (the ones a sync
+/// batch just created) in one statement.
+pub(crate) async fn refresh_contact_stats_from(
+    tx: &mut sqlx::SqliteConnection,
+    first: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE contact SET \
+           message_count = (SELECT count(DISTINCT message_id) FROM participant WHERE contact_id = contact.id), \
+           sent_count = (SELECT count(DISTINCT p.message_id) FROM participant p JOIN message m ON m.id = p.message_id \
+                         WHERE p.contact_id = contact.id AND m.direction = 'out'), \
+           received_count = (SELECT count(DISTINCT p.message_id) FROM participant p JOIN message m ON m.id = p.message_id \
+                             WHERE p.contact_id = contact.id AND m.direction = 'in'), \
+           last_contact_at = (SELECT max(date) FROM participant WHERE contact_id = contact.id) \
+         WHERE id >= ?",
+    )
+    .bind(first)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// Recomputes every contact's counts (after bulk deletes such as removing an account).
 pub(crate) async fn refresh_all_contact_stats(tx: &mut sqlx::SqliteConnection) -> Result<()> {
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM contact")

@@ -295,27 +295,87 @@ async fn create_contacts(
     .await?
     .into_iter()
     .collect();
-    let mut created = 0;
-    for (candidate, direction) in candidates {
-        if existing.contains(&candidate.address) {
-            continue;
-        }
-        let (origin, stage) = match direction {
-            Direction::Out => ("sent", "contact"),
-            Direction::In if ctx.identity.leads_from_incoming => ("received", "lead"),
-            Direction::In => ("received", "contact"),
-        };
-        super::contacts::insert_contact(
-            tx,
-            &candidate.address,
-            &candidate.display_name,
-            origin,
-            stage,
-        )
-        .await?;
-        created += 1;
+    let fresh: Vec<NewContactRow> = candidates
+        .iter()
+        .filter(|(candidate, _)| !existing.contains(&candidate.address))
+        .map(|(candidate, direction)| {
+            let (origin, stage) = match direction {
+                Direction::Out => ("sent", "contact"),
+                Direction::In if ctx.identity.leads_from_incoming => ("received", "lead"),
+                Direction::In => ("received", "contact"),
+            };
+            let domain = crm::company_domain(&candidate.address);
+            NewContactRow {
+                address: &candidate.address,
+                display_name: &candidate.display_name,
+                origin,
+                stage,
+                company_name: domain.as_deref().map(crm::company_name_for),
+                domain,
+            }
+        })
+        .collect();
+    if fresh.is_empty() {
+        return Ok(0);
     }
-    Ok(created)
+    // Set-based like the messages: companies, contacts and addresses in one statement
+    // each, ids handed out here (the batch holds the write lock), then one relink of the
+    // mail already stored with these addresses and one recount of just these contacts.
+    let rows = json(&fresh);
+    let at = now();
+    sqlx::query(
+        "INSERT OR IGNORE INTO company (name, domain, created_at) \
+         SELECT j.value->>'company_name', j.value->>'domain', ? FROM jsonb_each(?) j \
+         WHERE j.value->>'domain' IS NOT NULL",
+    )
+    .bind(at)
+    .bind(&rows)
+    .execute(&mut *tx)
+    .await?;
+    let first_id: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM contact")
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO contact (id, display_name, company_id, stage, origin, created_at, updated_at) \
+         SELECT ?1 + j.key, j.value->>'display_name', \
+                (SELECT c.id FROM company c WHERE c.domain = j.value->>'domain'), \
+                j.value->>'stage', j.value->>'origin', ?2, ?2 \
+         FROM jsonb_each(?3) j",
+    )
+    .bind(first_id)
+    .bind(at)
+    .bind(&rows)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO contact_email (address, contact_id, is_primary) \
+         SELECT j.value->>'address', ?1 + j.key, 1 FROM jsonb_each(?2) j",
+    )
+    .bind(first_id)
+    .bind(&rows)
+    .execute(&mut *tx)
+    .await?;
+    let addresses: Vec<&str> = fresh.iter().map(|row| row.address).collect();
+    sqlx::query(
+        "UPDATE participant \
+         SET contact_id = (SELECT e.contact_id FROM contact_email e WHERE e.address = participant.address) \
+         WHERE address IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json(&addresses))
+    .execute(&mut *tx)
+    .await?;
+    super::contacts::refresh_contact_stats_from(tx, first_id).await?;
+    Ok(fresh.len() as u64)
+}
+
+#[derive(Serialize)]
+struct NewContactRow<'a> {
+    address: &'a str,
+    display_name: &'a str,
+    origin: &'static str,
+    stage: &'static str,
+    domain: Option<String>,
+    company_name: Option<String>,
 }
 
 /// The thread of each new message, by id. A thread is named by the smallest id in it;
