@@ -6,52 +6,23 @@
 
 use futures::TryStreamExt;
 use rapport_core::{
-    account::NewAccount,
     actions::{self, ActionKind, MessageAction, ServerAbilities},
-    crm::ContactPolicy,
-    imap::{self, ImapSession},
-    net::{Security, ServerSettings},
-    store::{KeepPolicy, MessageView},
+    imap::ImapSession,
+    store::MessageView,
     sync::{self, SyncProgress},
-    tls::TrustSettings,
-    AccountService, Store,
+    Store,
 };
-use rapport_testkit::{
-    seed::{write_maildir, SeedSpec},
-    MailServer,
-};
+use rapport_testkit::{seed::SeedSpec, MailServer};
 
 const PASSWORD: &str = "Actions-pass-62";
 
-struct Fixture {
-    server: MailServer,
-    user: String,
-    store: Store,
-    account_id: i64,
-    _data: tempfile::TempDir,
-}
+mod common;
 
-fn trust(server: &MailServer) -> TrustSettings {
-    TrustSettings {
-        extra_ca_pem: Some(std::fs::read_to_string(&server.ca_file).unwrap()),
-        pinned_sha256: None,
-    }
-}
-
-fn imap_server(server: &MailServer) -> ServerSettings {
-    ServerSettings {
-        host: "localhost".into(),
-        port: server.imap_tls_port,
-        security: Security::Tls,
-    }
-}
+use common::{add_server_account, ServerAccount as Fixture};
 
 fn quiet(_: SyncProgress) {}
 
-/// `user` with `count` seeded Inbox messages, synced once.
 async fn fixture(user: &str, count: usize) -> Fixture {
-    let server = MailServer::start().expect("harness");
-    server.add_user(user, PASSWORD).unwrap();
     let spec = SeedSpec {
         owner: user.into(),
         owner_name: "Action Tester".into(),
@@ -61,56 +32,23 @@ async fn fixture(user: &str, count: usize) -> Fixture {
         span_days: 30,
         sent_share_percent: 0,
     };
-    write_maildir(&server.maildir(user), &spec).unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let store = Store::open(data.path()).await.unwrap();
-    let account = AccountService::new(store.clone())
-        .add(NewAccount {
-            email: user.into(),
-            sender_name: "Action Tester".into(),
-            mailbox_name: None,
-            username: None,
-            password: PASSWORD.into(),
-            imap: imap_server(&server),
-            smtp: ServerSettings {
-                host: "localhost".into(),
-                port: server.smtp_tls_port,
-                security: Security::Tls,
-            },
-            since: "all".into(),
-            folders: None,
-            contact_policy: ContactPolicy::All,
-            keep_policy: KeepPolicy::All,
-            poll_interval_secs: 300,
-            ca_pem: Some(std::fs::read_to_string(&server.ca_file).unwrap()),
-            pinned_sha256: None,
-            allow_plaintext: false,
-            new_senders_are_leads: false,
-        })
-        .await
-        .expect("add account");
-    let first = sync::sync_account_once(&store, account.id, &quiet)
+    let f = add_server_account(
+        MailServer::start().expect("harness"),
+        spec,
+        PASSWORD,
+        None,
+        async |_| {},
+    )
+    .await;
+    let first = sync::sync_account_once(&f.store, f.account_id, &quiet)
         .await
         .unwrap();
     assert_eq!(first.new_messages, count as u64);
-    Fixture {
-        server,
-        user: user.into(),
-        store,
-        account_id: account.id,
-        _data: data,
-    }
+    f
 }
 
 async fn session(f: &Fixture) -> ImapSession {
-    imap::login(
-        &imap_server(&f.server),
-        &f.user,
-        PASSWORD,
-        &trust(&f.server),
-    )
-    .await
-    .unwrap()
+    f.session().await
 }
 
 /// A stored Inbox message: (message id, Message-ID header, seen).

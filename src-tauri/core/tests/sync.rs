@@ -6,45 +6,19 @@ use std::{sync::Arc, time::Duration};
 
 use futures::TryStreamExt;
 use rapport_core::{
-    account::NewAccount,
-    crm::ContactPolicy,
     imap::{self, ImapSession},
     net::{Security, ServerSettings},
     smtp,
-    store::KeepPolicy,
     sync::{self, service::SyncScheduler, SyncProgress},
-    tls::TrustSettings,
-    AccountService, Store,
+    Store,
 };
-use rapport_testkit::{
-    seed::{write_maildir, SeedSpec},
-    MailServer,
-};
+use rapport_testkit::{seed::SeedSpec, MailServer};
 
 const PASSWORD: &str = "Sync-pass-31";
 
-struct Fixture {
-    server: MailServer,
-    user: String,
-    store: Store,
-    account_id: i64,
-    _data: tempfile::TempDir,
-}
+mod common;
 
-fn trust(server: &MailServer) -> TrustSettings {
-    TrustSettings {
-        extra_ca_pem: Some(std::fs::read_to_string(&server.ca_file).unwrap()),
-        pinned_sha256: None,
-    }
-}
-
-fn imap_server(server: &MailServer) -> ServerSettings {
-    ServerSettings {
-        host: "localhost".into(),
-        port: server.imap_tls_port,
-        security: Security::Tls,
-    }
-}
+use common::{add_server_account, harness_trust as trust, ServerAccount as Fixture};
 
 async fn fixture(
     user: &str,
@@ -63,7 +37,6 @@ async fn fixture_on(
     folders: Option<Vec<String>>,
     before_add: impl AsyncFnOnce(&MailServer),
 ) -> Fixture {
-    server.add_user(user, PASSWORD).unwrap();
     let spec = SeedSpec {
         owner: user.into(),
         owner_name: "Sync Tester".into(),
@@ -73,53 +46,11 @@ async fn fixture_on(
         span_days: 60,
         sent_share_percent: 0,
     };
-    write_maildir(&server.maildir(user), &spec).unwrap();
-    before_add(&server).await;
-    let data = tempfile::tempdir().unwrap();
-    let store = Store::open(data.path()).await.unwrap();
-    let account = AccountService::new(store.clone())
-        .add(NewAccount {
-            email: user.into(),
-            sender_name: "Sync Tester".into(),
-            mailbox_name: None,
-            username: None,
-            password: PASSWORD.into(),
-            imap: imap_server(&server),
-            smtp: ServerSettings {
-                host: "localhost".into(),
-                port: server.smtp_tls_port,
-                security: Security::Tls,
-            },
-            since: "all".into(),
-            folders,
-            contact_policy: ContactPolicy::All,
-            keep_policy: KeepPolicy::All,
-            poll_interval_secs: 300,
-            ca_pem: Some(std::fs::read_to_string(&server.ca_file).unwrap()),
-            pinned_sha256: None,
-            allow_plaintext: false,
-            new_senders_are_leads: false,
-        })
-        .await
-        .expect("add account");
-    Fixture {
-        server,
-        user: user.into(),
-        store,
-        account_id: account.id,
-        _data: data,
-    }
+    add_server_account(server, spec, PASSWORD, folders, before_add).await
 }
 
 async fn session(f: &Fixture) -> ImapSession {
-    imap::login(
-        &imap_server(&f.server),
-        &f.user,
-        PASSWORD,
-        &trust(&f.server),
-    )
-    .await
-    .unwrap()
+    f.session().await
 }
 
 fn quiet(_: SyncProgress) {}
@@ -221,7 +152,7 @@ async fn a_message_copied_into_three_folders_is_stored_once_with_three_locations
         Some(vec!["INBOX".into(), "Archive".into(), "Projects".into()]),
         async |server: &MailServer| {
             let mut s = imap::login(
-                &imap_server(server),
+                &common::harness_imap(server),
                 "copies@rapport.test",
                 PASSWORD,
                 &trust(server),
@@ -266,7 +197,7 @@ async fn a_uidvalidity_change_resyncs_that_folder_alone() {
         Some(vec!["INBOX".into(), "Projects".into()]),
         async |server: &MailServer| {
             let mut s = imap::login(
-                &imap_server(server),
+                &common::harness_imap(server),
                 "uidvalidity@rapport.test",
                 PASSWORD,
                 &trust(server),
@@ -424,7 +355,7 @@ async fn attachments_download_when_opened_and_then_work_offline() {
     .await
     .unwrap();
     assert!(attachments.len() >= 2, "the seed has CSV attachments");
-    let data_dir = f._data.path().to_path_buf();
+    let data_dir = f.data.path().to_path_buf();
     let (first_id, first_message, _) = attachments[0].clone();
     let listed = rapport_core::attachments::list_for_message(&f.store, first_message)
         .await
@@ -484,11 +415,11 @@ async fn attachments_download_when_opened_and_then_work_offline() {
     let Fixture {
         server,
         store,
-        _data,
+        data,
         ..
     } = f;
     drop(server);
-    let again = rapport_core::attachments::open(&store, _data.path(), first_id)
+    let again = rapport_core::attachments::open(&store, data.path(), first_id)
         .await
         .unwrap();
     assert_eq!(again, path);

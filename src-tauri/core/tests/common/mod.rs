@@ -247,3 +247,95 @@ pub fn decode_entities(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// A mailbox on the harness Dovecot and a store holding it as an account.
+pub struct ServerAccount {
+    pub server: rapport_testkit::MailServer,
+    pub user: String,
+    pub password: &'static str,
+    pub store: Store,
+    pub account_id: i64,
+    /// The data folder (the store, downloaded attachments); removed when dropped.
+    pub data: tempfile::TempDir,
+}
+
+/// Trust the harness CA for this server alone, as a user would.
+pub fn harness_trust(server: &rapport_testkit::MailServer) -> rapport_core::tls::TrustSettings {
+    rapport_core::tls::TrustSettings {
+        extra_ca_pem: Some(std::fs::read_to_string(&server.ca_file).expect("CA file")),
+        pinned_sha256: None,
+    }
+}
+
+pub fn harness_imap(server: &rapport_testkit::MailServer) -> ServerSettings {
+    ServerSettings {
+        host: "localhost".into(),
+        port: server.imap_tls_port,
+        security: Security::Tls,
+    }
+}
+
+/// Adds `spec.owner` to `server` with `password`, seeds its Maildir from `spec`, runs
+/// `before_add` (to change the server first), then adds the account to a fresh store
+/// through the same service the wizard uses. Nothing is synced yet.
+pub async fn add_server_account(
+    server: rapport_testkit::MailServer,
+    spec: rapport_testkit::seed::SeedSpec,
+    password: &'static str,
+    folders: Option<Vec<String>>,
+    before_add: impl AsyncFnOnce(&rapport_testkit::MailServer),
+) -> ServerAccount {
+    let user = spec.owner.clone();
+    server.add_user(&user, password).expect("harness user");
+    rapport_testkit::seed::write_maildir(&server.maildir(&user), &spec).expect("seed");
+    before_add(&server).await;
+    let data = tempfile::tempdir().expect("data dir");
+    let store = Store::open(data.path()).await.expect("store");
+    let account = rapport_core::AccountService::new(store.clone())
+        .add(rapport_core::account::NewAccount {
+            email: user.clone(),
+            sender_name: spec.owner_name.clone(),
+            mailbox_name: None,
+            username: None,
+            password: password.into(),
+            imap: harness_imap(&server),
+            smtp: ServerSettings {
+                host: "localhost".into(),
+                port: server.smtp_tls_port,
+                security: Security::Tls,
+            },
+            since: "all".into(),
+            folders,
+            contact_policy: ContactPolicy::All,
+            keep_policy: KeepPolicy::All,
+            poll_interval_secs: 300,
+            ca_pem: Some(std::fs::read_to_string(&server.ca_file).expect("CA file")),
+            pinned_sha256: None,
+            allow_plaintext: false,
+            new_senders_are_leads: false,
+        })
+        .await
+        .expect("add account");
+    ServerAccount {
+        server,
+        user,
+        password,
+        store,
+        account_id: account.id,
+        data,
+    }
+}
+
+impl ServerAccount {
+    /// A second client on the same mailbox, to change things behind Rapport's back.
+    pub async fn session(&self) -> rapport_core::imap::ImapSession {
+        rapport_core::imap::login(
+            &harness_imap(&self.server),
+            &self.user,
+            self.password,
+            &harness_trust(&self.server),
+        )
+        .await
+        .expect("login")
+    }
+}
