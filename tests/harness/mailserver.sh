@@ -562,6 +562,11 @@ cmd_adduser() {
 		chmod 0644 "$passwd.new"
 		mv -f "$passwd.new" "$passwd"
 	) 9>"$DIR/dovecot/passwd.lock"
+	# Dovecot looks at a passwd-file at most once per second: a login in the same second
+	# as an earlier lookup is answered from the table read before this user existed
+	# (seen in CI as a wrong-password failure). Return only once the clock has moved on.
+	local second=$EPOCHSECONDS
+	while ((EPOCHSECONDS == second)); do sleep 0.05; done
 }
 
 cmd_stop() {
