@@ -76,8 +76,8 @@ impl Store {
     /// Writes a batch in one transaction. Idempotent: a location already stored is
     /// skipped, a message already stored (same dedup key) only gains a location.
     ///
-    /// The work is set-based: each table gets one statement per batch that reads its rows
-    /// from a JSON array (`jsonb_each`), so the cost is SQLite's own work rather than a
+    /// The work is set-based: each table gets one multi-row statement per batch (lookups
+    /// read their keys from a JSON array), so the cost is SQLite's own work rather than a
     /// round trip per message and row (about fifteen of those per message before).
     pub async fn store_batch(
         &self,

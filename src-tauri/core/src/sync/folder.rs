@@ -249,21 +249,33 @@ impl FolderSync<'_> {
             }
             Ok::<Duration, SyncError>(busy)
         };
-        let writer = async {
-            let (mut done, mut new_messages, mut busy) = (0u64, 0u64, Duration::ZERO);
+        // The writer is a task of its own, so building a batch's rows runs on another
+        // thread than the IMAP reader's TLS and response parsing; it reports each stored
+        // batch back here for the progress events.
+        let (to_progress, mut stored) = tokio::sync::mpsc::unbounded_channel::<u64>();
+        let store = self.store.clone();
+        let writer = tokio::spawn(async move {
+            let (mut new_messages, mut busy) = (0u64, Duration::ZERO);
             while let Some(batch) = parsed.recv().await {
-                let count = batch.len() as u64;
                 let started = Instant::now();
-                new_messages += self.store.store_batch(&ctx, &batch).await?.new_messages;
+                new_messages += store.store_batch(&ctx, &batch).await?.new_messages;
                 busy += started.elapsed();
+                let _ = to_progress.send(batch.len() as u64);
+            }
+            Ok::<(u64, Duration), SyncError>((new_messages, busy))
+        });
+        let progress = async {
+            let mut done = 0u64;
+            while let Some(count) = stored.recv().await {
                 done += count;
                 self.report(done, total);
             }
-            Ok::<(u64, Duration), SyncError>((new_messages, busy))
         };
         let pipeline_started = Instant::now();
-        let (read, parsing, written) = tokio::join!(reader, parser, writer);
-        let (new_messages, writing) = written?;
+        let (read, parsing, ()) = tokio::join!(reader, parser, progress);
+        let (new_messages, writing) = writer.await.map_err(|e| {
+            SyncError::Imap(ImapError::Protocol(format!("the writer task failed: {e}")))
+        })??;
         let parsing = parsing?;
         let fetching = read?;
         // Where a slow folder spends its time: the busiest stage is the one to improve.
