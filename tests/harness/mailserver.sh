@@ -14,6 +14,10 @@
 #   IMAP_HOST IMAP_STARTTLS_PORT IMAP_TLS_PORT SMTP_HOST SMTP_STARTTLS_PORT SMTP_TLS_PORT CA_FILE
 #   (plus LMTP_PORT MAIL_ROOT MAIL_UID MAIL_GID DOVECOT_CONF POSTFIX_CONF_DIR DOVECOT_LOG POSTFIX_LOG)
 #
+# OAuth2: with OAUTH_INTROSPECTION_URL set at start (an RFC 7662 endpoint on loopback), IMAP and
+# submission also accept XOAUTH2 and OAUTHBEARER, each access token checked at that URL
+# (the answer must be {"active": true, "username": "<login>"}); passwords keep working.
+#
 # Mail routing: every recipient in rapport.test, example.com and acme.test is delivered over
 # LMTP to the Dovecot mailbox of that full address (created on first delivery, even before
 # `adduser`); any other recipient is rewritten to sink@rapport.test.
@@ -155,7 +159,7 @@ write_dovecot_conf() {
 		# Tests log in many times, also with wrong passwords: no delays, no penalties. (Dovecot
 		# 2.3 still answers a failed login on its next 0.5 s tick, but never later.)
 		auth_failure_delay = 0
-		auth_mechanisms = plain login
+		auth_mechanisms = plain login${OAUTH_INTROSPECTION_URL:+ xoauth2 oauthbearer}
 		auth_verbose = yes
 		mail_max_userip_connections = 200
 
@@ -164,7 +168,9 @@ write_dovecot_conf() {
 		passdb {
 		  driver = passwd-file
 		  args = scheme=PLAIN username_format=%Lu $DIR/dovecot/passwd
+		  ${OAUTH_INTROSPECTION_URL:+mechanisms = plain login}
 		}
+		$(oauth_passdb)
 		userdb {
 		  driver = passwd-file
 		  args = username_format=%Lu $DIR/dovecot/passwd
@@ -252,6 +258,21 @@ write_dovecot_conf() {
 		  }
 		}
 	EOF
+}
+
+# The oauth2 passdb block (and its settings file) when OAUTH_INTROSPECTION_URL is set.
+oauth_passdb() {
+	[[ -n ${OAUTH_INTROSPECTION_URL:-} ]] || return 0
+	cat >"$DIR/dovecot/oauth2.conf.ext" <<-EOF
+		introspection_mode = post
+		introspection_url = $OAUTH_INTROSPECTION_URL
+		force_introspection = yes
+		username_attribute = username
+		active_attribute = active
+		active_value = true
+	EOF
+	printf 'passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = %s\n}\n' \
+		"$DIR/dovecot/oauth2.conf.ext"
 }
 
 write_postfix_conf() {

@@ -10,6 +10,7 @@ use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    auth::sasl::{self, TokenAuthenticator, TokenMechanism},
     net::{self, ConnectError, MailStream, Security, ServerSettings},
     tls::{self, TrustSettings},
 };
@@ -130,6 +131,60 @@ pub async fn login(
     }
 }
 
+/// Connects and logs in with an OAuth2 access token: OAUTHBEARER (RFC 7628) when the
+/// server offers it, else XOAUTH2 (Gmail, Outlook).
+pub async fn login_with_token(
+    server: &ServerSettings,
+    username: &str,
+    access_token: &str,
+    trust: &TrustSettings,
+) -> Result<ImapSession, ImapError> {
+    let mut client = connect(server, trust).await?;
+    let capabilities = pre_login_capabilities(&mut client).await?;
+    let offers = |name: &str| {
+        capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(&format!("AUTH={name}")))
+    };
+    let mechanism = if offers(TokenMechanism::OAuthBearer.name()) {
+        TokenMechanism::OAuthBearer
+    } else {
+        TokenMechanism::XOAuth2
+    };
+    authenticate_with_token(client, server, username, access_token, mechanism).await
+}
+
+/// Logs in on a connected client with an access token and the given mechanism.
+pub async fn authenticate_with_token(
+    client: ImapClient,
+    server: &ServerSettings,
+    username: &str,
+    access_token: &str,
+    mechanism: TokenMechanism,
+) -> Result<ImapSession, ImapError> {
+    if server.security == Security::None {
+        // A bearer token is as good as a password to whoever reads it.
+        return Err(ImapError::PlainLoginRefused);
+    }
+    let initial = match mechanism {
+        TokenMechanism::XOAuth2 => sasl::xoauth2(username, access_token),
+        TokenMechanism::OAuthBearer => {
+            sasl::oauthbearer(username, &server.host, server.port, access_token)
+        }
+    };
+    match client
+        .authenticate(mechanism.name(), TokenAuthenticator::new(initial))
+        .await
+    {
+        Ok(session) => Ok(session),
+        Err((async_imap::error::Error::No(text), _))
+        | Err((async_imap::error::Error::Bad(text), _)) => {
+            Err(ImapError::AuthenticationFailed { server_says: text })
+        }
+        Err((other, _)) => Err(other.into()),
+    }
+}
+
 /// Opens the transport the settings ask for and reads the server greeting.
 pub async fn connect(
     server: &ServerSettings,
@@ -180,6 +235,14 @@ async fn read_greeting(client: &mut ImapClient) -> Result<(), ImapError> {
 
 /// Whether the pre-login CAPABILITY response lists `capability`.
 async fn advertises(client: &mut ImapClient, capability: &str) -> Result<bool, ImapError> {
+    Ok(pre_login_capabilities(client)
+        .await?
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(capability)))
+}
+
+/// The capabilities the server lists before login (atoms such as `AUTH=XOAUTH2`).
+pub async fn pre_login_capabilities(client: &mut ImapClient) -> Result<Vec<String>, ImapError> {
     use async_imap::imap_proto::{Capability, Response};
     use tokio::io::AsyncWriteExt;
     // async-imap offers CAPABILITY only after login, so before it we write the command
@@ -194,7 +257,7 @@ async fn advertises(client: &mut ImapClient, capability: &str) -> Result<bool, I
         .flush()
         .await
         .map_err(|e| ImapError::Protocol(e.to_string()))?;
-    let mut found = false;
+    let mut found = Vec::new();
     loop {
         let response = tokio::time::timeout(net::CONNECT_TIMEOUT, client.read_response())
             .await
@@ -203,10 +266,11 @@ async fn advertises(client: &mut ImapClient, capability: &str) -> Result<bool, I
             .ok_or_else(|| ImapError::Protocol("connection closed".into()))?;
         match response.parsed() {
             Response::Capabilities(list) => {
-                found |= list.iter().any(|c| match c {
-                    Capability::Atom(atom) => atom.eq_ignore_ascii_case(capability),
-                    _ => false,
-                });
+                found.extend(list.iter().map(|c| match c {
+                    Capability::Imap4rev1 => "IMAP4rev1".to_owned(),
+                    Capability::Auth(mechanism) => format!("AUTH={mechanism}"),
+                    Capability::Atom(atom) => atom.to_string(),
+                }));
             }
             Response::Done { tag, .. } if tag.0 == TAG => return Ok(found),
             _ => {}

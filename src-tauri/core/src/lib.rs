@@ -6,6 +6,7 @@ pub mod account;
 pub mod actions;
 pub mod address_book;
 pub mod attachments;
+pub mod auth;
 pub mod conversation;
 pub mod crm;
 pub mod discovery;

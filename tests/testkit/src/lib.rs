@@ -16,6 +16,7 @@
 //! # let _ = manifest;
 //! ```
 
+pub mod oauth;
 pub mod seed;
 
 use std::collections::BTreeMap;
@@ -100,6 +101,13 @@ impl MailServer {
     /// or QRESYNC), to test what a client does with an older server.
     pub fn start_with_imap_capability(capability: &str) -> io::Result<MailServer> {
         Self::start_with_env(&[("IMAP_CAPABILITY", capability)])
+    }
+
+    /// Starts a server whose IMAP and submission also accept XOAUTH2 and OAUTHBEARER,
+    /// checking each access token at `introspection_url` (RFC 7662, e.g. an
+    /// [`oauth::OAuthServer`]'s). Password logins work as with [`MailServer::start`].
+    pub fn start_with_oauth(introspection_url: &str) -> io::Result<MailServer> {
+        Self::start_with_env(&[("OAUTH_INTROSPECTION_URL", introspection_url)])
     }
 
     fn start_with_env(env: &[(&str, &str)]) -> io::Result<MailServer> {

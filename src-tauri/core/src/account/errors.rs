@@ -4,7 +4,12 @@
 use serde::Serialize;
 
 use crate::{
-    imap::ImapError, net::ConnectError, secrets::SecretError, smtp::SmtpError, store::StoreError,
+    auth::{AuthError, LoginError},
+    imap::ImapError,
+    net::ConnectError,
+    secrets::SecretError,
+    smtp::SmtpError,
+    store::StoreError,
     tls::CertificateInfo,
 };
 
@@ -33,6 +38,34 @@ pub enum AccountError {
     NotFound(String),
     #[error("Rapport's database failed: {0}")]
     Store(StoreError),
+    #[error("{}", auth_sentence(.0))]
+    Auth(AuthError),
+}
+
+impl From<AuthError> for AccountError {
+    fn from(e: AuthError) -> Self {
+        AccountError::Auth(e)
+    }
+}
+
+impl From<LoginError> for AccountError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Imap(e) => e.into(),
+            LoginError::Smtp(e) => e.into(),
+            LoginError::Auth(e) => e.into(),
+            LoginError::Secret(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::auth::TokenError> for AccountError {
+    fn from(e: crate::auth::TokenError) -> Self {
+        match e {
+            crate::auth::TokenError::Auth(e) => e.into(),
+            crate::auth::TokenError::Secret(e) => e.into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +80,8 @@ pub enum Protocol {
 pub struct UserError {
     /// Stable, for code to switch on: invalid, duplicate, auth_failed,
     /// certificate_not_trusted, host_not_found, refused, timeout, tls, starttls,
-    /// plaintext_refused, imap, smtp, keyring, store.
+    /// plaintext_refused, imap, smtp, keyring, store, sign_in_again, oauth_* (see
+    /// `AuthError::code`).
     pub code: &'static str,
     pub message: String,
     /// The form field to fix, if one is to blame.
@@ -149,6 +183,7 @@ impl AccountError {
             AccountError::Secret(_) => "keyring",
             AccountError::NotFound(_) => "not_found",
             AccountError::Store(_) => "store",
+            AccountError::Auth(e) => e.code(),
         }
     }
 
@@ -227,5 +262,25 @@ fn smtp_sentence(e: &SmtpError) -> String {
         SmtpError::NoAuthMechanism => "The outgoing server offers no login method Rapport can use. Check the SMTP port and security (465 with SSL/TLS or 587 with STARTTLS).".into(),
         SmtpError::Trust(detail) => format!("The trusted certificate settings are not valid: {detail}."),
         SmtpError::Protocol(detail) => format!("The outgoing server answered in a way Rapport did not expect ({detail}). Check the SMTP port and security, then try again."),
+    }
+}
+
+fn auth_sentence(e: &AuthError) -> String {
+    match e {
+        AuthError::NotConfigured { provider, detail } => format!("Sign-in with {provider} is not set up in this copy of Rapport ({detail}). See \"Sign in with Google or Microsoft\" in the README, or use a password or app password instead."),
+        AuthError::Cancelled => "The sign-in was cancelled. Start it again when you are ready.".into(),
+        AuthError::TimedOut => "The sign-in in the browser was not finished within 5 minutes. Start it again and complete it in the browser window that opens.".into(),
+        AuthError::Denied { detail } if detail.is_empty() => "Access was not granted in the browser, so Rapport cannot read this mailbox. Start the sign-in again and allow access.".into(),
+        AuthError::Denied { detail } => format!("Access was not granted in the browser ({detail}). Start the sign-in again and allow access."),
+        AuthError::StateMismatch => "The browser sent back an answer that does not belong to this sign-in, so it was ignored for your safety. Start the sign-in again.".into(),
+        AuthError::Browser(detail) => format!("Rapport could not open your web browser ({detail}). Check that a default browser is set, then try again."),
+        AuthError::Loopback(detail) => format!("Rapport could not receive the browser's answer on this computer ({detail}). Check that no security software blocks local connections, then try again."),
+        AuthError::Network { provider, .. } => format!("{provider} could not be reached to renew the sign-in. Check your connection; Rapport tries again by itself."),
+        AuthError::Rejected { provider, detail } => format!("{provider} refused Rapport's request ({detail}). Try signing in again; if it keeps happening, the client id in Rapport's OAuth settings may be wrong."),
+        AuthError::NoRefreshToken { provider } => format!("{provider} signed you in but did not allow Rapport to stay signed in. Sign in again and accept all the permissions Rapport asks for."),
+        AuthError::SignInAgain { provider } => format!("{provider} no longer accepts Rapport's sign-in for this mailbox (it was revoked, expired or your password changed). Click \"Sign in again\" to renew it."),
+        AuthError::TokenRefused { provider, .. } => format!("The mail server did not accept the {provider} sign-in. Check that you signed in with this mailbox's account and that IMAP is enabled for it, then click \"Sign in again\"."),
+        AuthError::GrantExpired => "The sign-in is too old to use. Sign in with your provider again.".into(),
+        AuthError::WrongProvider { expected, got } => format!("This mailbox signs in with {expected}, not with {got}."),
     }
 }

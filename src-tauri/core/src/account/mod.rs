@@ -11,10 +11,12 @@ mod verify;
 
 pub use errors::{AccountError, Protocol, UserError};
 pub use verify::{
-    test_connection, CheckResult, ConnectionReport, ConnectionRequest, RemoteFolderInfo,
+    test_connection, test_connection_signed_in, CheckResult, ConnectionReport, ConnectionRequest,
+    Credential, RemoteFolderInfo,
 };
 
 use crate::{
+    auth::{self, AuthKind},
     crm::{normalize_address, ContactPolicy},
     imap::FolderRole,
     net::{Security, ServerSettings},
@@ -241,18 +243,29 @@ fn validate_pins(pins: Option<&str>) -> Result<Option<String>, AccountError> {
 /// Checks a new account's fields and turns them into a record, or says which field is
 /// wrong and how to fix it.
 pub fn validate(new: &NewAccount) -> Result<NewAccountRecord, AccountError> {
+    if new.password.is_empty() {
+        normalize_address(&new.email).ok_or_else(|| {
+            AccountError::invalid(
+                "email",
+                "Enter a full email address, like name@example.com.",
+            )
+        })?;
+        return Err(AccountError::invalid(
+            "password",
+            "Enter the password (or app password) for this mailbox.",
+        ));
+    }
+    validate_settings(new)
+}
+
+/// The checks of [`validate`] except the password (an OAuth2 account has none).
+fn validate_settings(new: &NewAccount) -> Result<NewAccountRecord, AccountError> {
     let email = normalize_address(&new.email).ok_or_else(|| {
         AccountError::invalid(
             "email",
             "Enter a full email address, like name@example.com.",
         )
     })?;
-    if new.password.is_empty() {
-        return Err(AccountError::invalid(
-            "password",
-            "Enter the password (or app password) for this mailbox.",
-        ));
-    }
     let imap = validate_server(
         &new.imap,
         "imapHost",
@@ -375,7 +388,7 @@ impl AccountService {
             &record.imap,
             &record.smtp,
             &record.username,
-            &new.password,
+            &Credential::Password(new.password.clone()),
             &trust,
         )
         .await?;
@@ -477,19 +490,27 @@ impl AccountService {
             || username != current.username
             || pins != current.pinned_sha256
             || new_password.is_some();
+        let is_oauth = current.auth_kind.provider().is_some();
         if connection_changed {
-            let password = match &new_password {
-                Some(p) => p.clone(),
-                None => {
+            let credential = match &new_password {
+                _ if is_oauth => Credential::AccessToken {
+                    provider: current
+                        .auth_kind
+                        .provider()
+                        .ok_or(auth::AuthError::GrantExpired)?,
+                    token: auth::access_token(&self.store, &current, None).await?,
+                },
+                Some(p) => Credential::Password(p.clone()),
+                None => Credential::Password(
                     secrets::load_async(SecretRef::new(&self.store, id, SecretKind::Password))
-                        .await?
-                }
+                        .await?,
+                ),
             };
             let trust = tls::TrustSettings {
                 extra_ca_pem: current.ca_pem.clone(),
                 pinned_sha256: pins.clone(),
             };
-            verify::verify_login(&current.email, &imap, &smtp, &username, &password, &trust)
+            verify::verify_login(&current.email, &imap, &smtp, &username, &credential, &trust)
                 .await?;
         }
         let mailbox_name = update.mailbox_name.trim();
@@ -512,7 +533,7 @@ impl AccountService {
             username,
             pinned_sha256: pins,
         };
-        if let Some(password) = new_password {
+        if let Some(password) = new_password.filter(|_| !is_oauth) {
             secrets::save_async(
                 SecretRef::new(&self.store, id, SecretKind::Password),
                 password,
@@ -530,9 +551,126 @@ impl AccountService {
         Ok(self.store.account(id).await?)
     }
 
+    /// Adds a mailbox that signs in with Google or Microsoft: `grant` is the id a
+    /// finished browser sign-in returned. Like [`AccountService::add`], IMAP and SMTP are
+    /// logged in to for real first, and the account and its refresh token are saved
+    /// together or not at all. `new.password` is ignored.
+    pub async fn add_signed_in(
+        &self,
+        new: NewAccount,
+        grant: &str,
+    ) -> Result<AccountRecord, AccountError> {
+        let record = validate_settings(&new)?;
+        if self.store.account_by_email(&record.email).await.is_ok() {
+            return Err(AccountError::Duplicate(record.email));
+        }
+        let granted = auth::grant_access_token(grant).await?;
+        let trust = tls::TrustSettings {
+            extra_ca_pem: record.ca_pem.clone(),
+            pinned_sha256: record.pinned_sha256.clone(),
+        };
+        let folders = verify::verify_login(
+            &record.email,
+            &record.imap,
+            &record.smtp,
+            &record.username,
+            &Credential::AccessToken {
+                provider: granted.provider,
+                token: granted.tokens.access_token.clone(),
+            },
+            &trust,
+        )
+        .await?;
+
+        let mut tx = self.store.pool().begin().await.map_err(StoreError::from)?;
+        let id = Store::insert_account(&mut tx, &record).await?;
+        Store::set_account_auth_kind(&mut tx, id, granted.provider.auth_kind()).await?;
+        let token_ref = SecretRef::new(&self.store, id, SecretKind::RefreshToken);
+        if let Err(e) =
+            secrets::save_async(token_ref.clone(), granted.tokens.refresh_token.clone()).await
+        {
+            drop(tx);
+            return Err(e.into());
+        }
+        if let Err(e) = tx.commit().await {
+            let _ = secrets::delete_async(token_ref).await;
+            return Err(StoreError::from(e).into());
+        }
+        auth::take_grant(grant);
+        auth::seed_access_token(&self.store, id, granted.tokens).await;
+
+        let wanted = new.folders.clone();
+        self.store
+            .upsert_folders(id, &folders, |folder| match &wanted {
+                Some(names) => folder_wanted(names, folder),
+                None => FolderRole::selected_by_default(folder.role),
+            })
+            .await?;
+        tracing::info!(
+            account = id,
+            provider = granted.provider.name(),
+            folders = folders.len(),
+            "account added with a sign-in"
+        );
+        Ok(self.store.account(id).await?)
+    }
+
+    /// Replaces an account's sign-in with a new one (after "Sign in again"): tested on
+    /// IMAP and SMTP first, then saved, and the account taken back into service.
+    pub async fn sign_in_again(&self, id: i64, grant: &str) -> Result<AccountRecord, AccountError> {
+        let current = self.store.account(id).await?;
+        let granted = auth::grant_access_token(grant).await?;
+        let expected = current
+            .auth_kind
+            .provider()
+            .ok_or(auth::AuthError::WrongProvider {
+                expected: "a password",
+                got: granted.provider.name(),
+            })?;
+        if expected != granted.provider {
+            return Err(auth::AuthError::WrongProvider {
+                expected: expected.name(),
+                got: granted.provider.name(),
+            }
+            .into());
+        }
+        verify::verify_login(
+            &current.email,
+            &current.imap,
+            &current.smtp,
+            &current.username,
+            &Credential::AccessToken {
+                provider: granted.provider,
+                token: granted.tokens.access_token.clone(),
+            },
+            &current.trust(),
+        )
+        .await?;
+        secrets::save_async(
+            SecretRef::new(&self.store, id, SecretKind::RefreshToken),
+            granted.tokens.refresh_token.clone(),
+        )
+        .await?;
+        auth::take_grant(grant);
+        auth::forget_account(&self.store, id);
+        auth::seed_access_token(&self.store, id, granted.tokens).await;
+        self.store.set_sign_in_required(id, false).await?;
+        self.store.resume_account(id).await?;
+        tracing::info!(account = id, "signed in again");
+        Ok(self.store.account(id).await?)
+    }
+
     /// Removes the account's password from the keyring and its data from the store.
+    /// An OAuth2 refresh token is also revoked at the provider (where it offers that).
     pub async fn remove(&self, id: i64) -> Result<(), AccountError> {
-        self.store.account(id).await?;
+        let account = self.store.account(id).await?;
+        if let Some(provider) = account.auth_kind.provider() {
+            let token_ref = SecretRef::new(&self.store, id, SecretKind::RefreshToken);
+            if let Ok(token) = secrets::load_async(token_ref).await {
+                auth::revoke_refresh_token(provider, &token).await;
+            }
+            auth::forget_account(&self.store, id);
+        }
         for kind in [SecretKind::Password, SecretKind::RefreshToken] {
             secrets::delete_async(SecretRef::new(&self.store, id, kind)).await?;
         }
@@ -679,6 +817,10 @@ pub struct AccountSummary {
     pub folder_count: i64,
     pub last_sync_at: Option<String>,
     pub last_error: Option<String>,
+    /// password, google or microsoft.
+    pub auth_kind: AuthKind,
+    /// The provider no longer honours the sign-in: the UI offers "Sign in again".
+    pub sign_in_required: bool,
 }
 
 /// Unix seconds as RFC 3339 (UTC).
@@ -710,6 +852,8 @@ impl From<&AccountRecord> for AccountSummary {
             folder_count: a.folder_count,
             last_sync_at: a.last_sync_at.and_then(rfc3339),
             last_error: a.last_error.clone(),
+            auth_kind: a.auth_kind,
+            sign_in_required: a.sign_in_required,
         }
     }
 }

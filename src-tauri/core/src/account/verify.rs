@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{validate_server, AccountError, UserError};
 use crate::{
+    auth::{self, AuthError, OAuthProvider},
     crm::normalize_address,
     discovery,
     imap::{self, FolderRole, RemoteFolder},
@@ -89,12 +90,48 @@ fn provider_help(email: &str) -> Option<String> {
         .map(|h| h.text)
 }
 
+/// What logs in: a password, or an OAuth2 access token of a provider.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    Password(String),
+    AccessToken {
+        provider: OAuthProvider,
+        token: String,
+    },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Password(_) => f.write_str("Password(..)"),
+            Credential::AccessToken { provider, .. } => write!(f, "AccessToken({provider:?})"),
+        }
+    }
+}
+
+impl Credential {
+    /// A refused login, as the sentence that fits the credential: a wrong password with
+    /// the provider's help, or a sign-in the mail server did not accept.
+    fn refusal(&self, e: AccountError, email: &str) -> AccountError {
+        match (self, e) {
+            (Credential::Password(_), e) => e.with_provider_help(provider_help(email)),
+            (Credential::AccessToken { provider, .. }, AccountError::WrongPassword { .. }) => {
+                AccountError::Auth(AuthError::TokenRefused {
+                    provider: provider.name(),
+                    server_says: String::new(),
+                })
+            }
+            (_, e) => e,
+        }
+    }
+}
+
 /// Tests IMAP and SMTP concurrently. Server problems are reported in the result; only
 /// invalid input is an error.
 pub async fn test_connection(
     request: &ConnectionRequest,
 ) -> Result<ConnectionReport, AccountError> {
-    let email = normalize_address(&request.email).ok_or_else(|| {
+    normalize_address(&request.email).ok_or_else(|| {
         AccountError::invalid(
             "email",
             "Enter a full email address, like name@example.com.",
@@ -106,6 +143,36 @@ pub async fn test_connection(
             "Enter the password (or app password) for this mailbox.",
         ));
     }
+    test_with(request, &Credential::Password(request.password.clone())).await
+}
+
+/// [`test_connection`] with the access token of a browser sign-in (`grant` is the id
+/// it returned); `request.password` is ignored.
+pub async fn test_connection_signed_in(
+    request: &ConnectionRequest,
+    grant: &str,
+) -> Result<ConnectionReport, AccountError> {
+    let granted = auth::grant_access_token(grant).await?;
+    test_with(
+        request,
+        &Credential::AccessToken {
+            provider: granted.provider,
+            token: granted.tokens.access_token,
+        },
+    )
+    .await
+}
+
+async fn test_with(
+    request: &ConnectionRequest,
+    credential: &Credential,
+) -> Result<ConnectionReport, AccountError> {
+    let email = normalize_address(&request.email).ok_or_else(|| {
+        AccountError::invalid(
+            "email",
+            "Enter a full email address, like name@example.com.",
+        )
+    })?;
     if request.username.trim().is_empty() {
         return Err(AccountError::invalid(
             "username",
@@ -134,20 +201,19 @@ pub async fn test_connection(
     };
     let username = request.username.trim();
     let (imap_result, smtp_result) = tokio::join!(
-        imap_check(&imap_server, username, &request.password, &trust),
-        smtp_check(&smtp_server, username, &request.password, &trust),
+        imap_check(&imap_server, username, credential, &trust),
+        smtp_check(&smtp_server, username, credential, &trust),
     );
-    let help = || provider_help(&email);
     let (imap, folders) = match imap_result {
         Ok(folders) => (CheckResult::passed(), folders),
         Err(e) => (
-            CheckResult::failed(&e.with_provider_help(help())),
+            CheckResult::failed(&credential.refusal(e, &email)),
             Vec::new(),
         ),
     };
     let smtp = match smtp_result {
         Ok(()) => CheckResult::passed(),
-        Err(e) => CheckResult::failed(&e.with_provider_help(help())),
+        Err(e) => CheckResult::failed(&credential.refusal(e, &email)),
     };
     Ok(ConnectionReport {
         imap,
@@ -162,25 +228,39 @@ pub(super) async fn verify_login(
     imap_server: &ServerSettings,
     smtp_server: &ServerSettings,
     username: &str,
-    password: &str,
+    credential: &Credential,
     trust: &TrustSettings,
 ) -> Result<Vec<RemoteFolder>, AccountError> {
     let (imap_result, smtp_result) = tokio::join!(
-        imap_login_and_list(imap_server, username, password, trust),
-        smtp_check(smtp_server, username, password, trust),
+        imap_login_and_list(imap_server, username, credential, trust),
+        smtp_check(smtp_server, username, credential, trust),
     );
-    let folders = imap_result.map_err(|e| e.with_provider_help(provider_help(email)))?;
-    smtp_result.map_err(|e| e.with_provider_help(provider_help(email)))?;
+    let folders = imap_result.map_err(|e| credential.refusal(e, email))?;
+    smtp_result.map_err(|e| credential.refusal(e, email))?;
     Ok(folders)
+}
+
+async fn imap_login(
+    server: &ServerSettings,
+    username: &str,
+    credential: &Credential,
+    trust: &TrustSettings,
+) -> Result<imap::ImapSession, AccountError> {
+    Ok(match credential {
+        Credential::Password(password) => imap::login(server, username, password, trust).await?,
+        Credential::AccessToken { token, .. } => {
+            imap::login_with_token(server, username, token, trust).await?
+        }
+    })
 }
 
 async fn imap_login_and_list(
     server: &ServerSettings,
     username: &str,
-    password: &str,
+    credential: &Credential,
     trust: &TrustSettings,
 ) -> Result<Vec<RemoteFolder>, AccountError> {
-    let mut session = imap::login(server, username, password, trust).await?;
+    let mut session = imap_login(server, username, credential, trust).await?;
     let folders = imap::list_folders(&mut session).await?;
     let _ = session.logout().await;
     Ok(folders)
@@ -189,10 +269,10 @@ async fn imap_login_and_list(
 async fn imap_check(
     server: &ServerSettings,
     username: &str,
-    password: &str,
+    credential: &Credential,
     trust: &TrustSettings,
 ) -> Result<Vec<RemoteFolderInfo>, AccountError> {
-    let mut session = imap::login(server, username, password, trust).await?;
+    let mut session = imap_login(server, username, credential, trust).await?;
     let folders = imap::list_folders(&mut session).await?;
     let mut infos = Vec::with_capacity(folders.len());
     for (index, folder) in folders.iter().enumerate() {
@@ -235,10 +315,15 @@ async fn imap_check(
 async fn smtp_check(
     server: &ServerSettings,
     username: &str,
-    password: &str,
+    credential: &Credential,
     trust: &TrustSettings,
 ) -> Result<(), AccountError> {
-    let mut connection = smtp::login(server, username, password, trust).await?;
+    let mut connection = match credential {
+        Credential::Password(password) => smtp::login(server, username, password, trust).await?,
+        Credential::AccessToken { token, .. } => {
+            smtp::login_with_token(server, username, token, trust).await?
+        }
+    };
     let _ = connection.quit().await;
     Ok(())
 }

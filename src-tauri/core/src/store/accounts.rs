@@ -6,6 +6,7 @@ use sqlx::Row;
 use super::{now, Result, Store, StoreError};
 use crate::{
     account::FetchWindow,
+    auth::AuthKind,
     crm::{normalize_address, AccountIdentity, ContactPolicy, IgnoreRules},
     net::{Security, ServerSettings},
 };
@@ -94,6 +95,10 @@ pub struct AccountRecord {
     pub message_count: i64,
     pub folder_count: i64,
     pub created_at: i64,
+    /// Password, or which provider's OAuth2 sign-in.
+    pub auth_kind: AuthKind,
+    /// The provider no longer honours the saved sign-in: only a new one brings it back.
+    pub sign_in_required: bool,
 }
 
 impl AccountRecord {
@@ -130,6 +135,7 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord> {
     let contacts: String = row.try_get("contact_policy")?;
     let state: String = row.try_get("state")?;
     let paused_reason: Option<String> = row.try_get("paused_reason")?;
+    let auth_kind: String = row.try_get("auth_kind")?;
     Ok(AccountRecord {
         id: row.try_get("id")?,
         email: row.try_get("email")?,
@@ -167,6 +173,9 @@ fn from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AccountRecord> {
         message_count: row.try_get("message_count")?,
         folder_count: row.try_get("folder_count")?,
         created_at: row.try_get("created_at")?,
+        auth_kind: AuthKind::parse(&auth_kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("auth kind {auth_kind}")))?,
+        sign_in_required: row.try_get("sign_in_required")?,
     })
 }
 
@@ -300,6 +309,30 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NoSuchAccount(id.to_string()));
         }
+        Ok(())
+    }
+
+    /// Sets how an account signs in, inside the transaction that inserts it.
+    pub async fn set_account_auth_kind(
+        tx: &mut sqlx::SqliteConnection,
+        id: i64,
+        kind: AuthKind,
+    ) -> Result<()> {
+        sqlx::query("UPDATE account SET auth_kind = ? WHERE id = ?")
+            .bind(kind.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records that the account's OAuth2 sign-in must be renewed by the user (or that it was).
+    pub async fn set_sign_in_required(&self, id: i64, required: bool) -> Result<()> {
+        sqlx::query("UPDATE account SET sign_in_required = ? WHERE id = ?")
+            .bind(required)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

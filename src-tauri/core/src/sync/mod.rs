@@ -18,7 +18,7 @@ use crate::{
     account::{AccountError, UserError},
     actions,
     imap::{self, ImapError, ImapSession},
-    secrets::{self, SecretError, SecretKind, SecretRef},
+    secrets::SecretError,
     store::{AccountRecord, Store, StoreError},
 };
 
@@ -204,6 +204,20 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("the server sent no UIDVALIDITY for {0}; the folder was skipped")]
     NoUidValidity(String),
+    #[error("{}", AccountError::Auth(.0.clone()))]
+    Auth(#[from] crate::auth::AuthError),
+}
+
+impl From<crate::auth::LoginError> for SyncError {
+    fn from(e: crate::auth::LoginError) -> Self {
+        use crate::auth::LoginError;
+        match e {
+            LoginError::Imap(e) => SyncError::Imap(e),
+            LoginError::Auth(e) => SyncError::Auth(e),
+            LoginError::Secret(e) => SyncError::Secret(e),
+            LoginError::Smtp(e) => SyncError::Imap(ImapError::Protocol(e.to_string())),
+        }
+    }
 }
 
 impl SyncError {
@@ -225,6 +239,7 @@ impl SyncError {
                 message: self.to_string(),
                 field: None,
             },
+            SyncError::Auth(e) => AccountError::Auth(e.clone()).to_user_error(),
         }
     }
 
@@ -239,24 +254,16 @@ impl SyncError {
                     crate::net::ConnectError::CertificateNotTrusted { .. }
                 ))
                 | SyncError::Secret(SecretError::Missing)
-        )
+        ) || matches!(self, SyncError::Auth(e) if e.needs_user())
     }
 }
 
-/// Logs in to the account's IMAP server with the password from the keyring.
+/// Logs in to the account's IMAP server with its password or OAuth2 token.
 pub async fn open_session(
     store: &Store,
     account: &AccountRecord,
 ) -> Result<ImapSession, SyncError> {
-    let password =
-        secrets::load_async(SecretRef::new(store, account.id, SecretKind::Password)).await?;
-    Ok(imap::login(
-        &account.imap,
-        &account.username,
-        &password,
-        &account.trust(),
-    )
-    .await?)
+    Ok(crate::auth::imap_session(store, account).await?)
 }
 
 /// Runs one full pass over the account's selected folders, recording the result on the
