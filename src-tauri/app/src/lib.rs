@@ -4,6 +4,7 @@
 mod commands;
 mod error;
 mod links;
+mod oauth;
 
 use std::path::PathBuf;
 
@@ -66,6 +67,7 @@ pub fn run() {
     let _log =
         rapport_core::logging::init(&paths::log_dir(&data_dir), "rapport", tracing::Level::WARN);
     tracing::info!(data_dir = %data_dir.display(), "starting Rapport {}", env!("CARGO_PKG_VERSION"));
+    rapport_core::auth::install_config(rapport_core::auth::OAuthConfig::load(Some(&data_dir)));
 
     // Background passes report to the window as events ("Sync now" has its own channel).
     // The window exists only once the app is set up, hence the late-bound handle.
@@ -96,6 +98,7 @@ pub fn run() {
             let _ = window_handle.set(app.handle().clone());
             let scheduler = state.scheduler.clone();
             app.manage(state);
+            app.manage(oauth::PendingSignIn::default());
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = scheduler.start_all().await {
                     tracing::error!(error = %e, "could not start syncing");
@@ -141,6 +144,12 @@ pub fn run() {
             commands::apply_action,
             commands::pending_changes,
             commands::search_messages,
+            oauth::oauth_providers,
+            oauth::oauth_sign_in,
+            oauth::cancel_oauth_sign_in,
+            oauth::test_connection_signed_in,
+            oauth::add_account_signed_in,
+            oauth::sign_in_again,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -202,6 +202,9 @@ async fn main() -> ExitCode {
         "rapport-cli",
         tracing::Level::WARN,
     );
+    // Accounts that sign in with Google or Microsoft refresh their tokens with the same
+    // client settings as the app (oauth.json in the data folder, or the environment).
+    rapport_core::auth::install_config(rapport_core::auth::OAuthConfig::load(Some(&data_dir)));
     match run(cli, data_dir).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

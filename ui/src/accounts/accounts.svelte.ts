@@ -4,7 +4,7 @@
 // source of truth.
 import * as api from "../lib/api";
 import { toCommandError } from "../lib/errors";
-import type { AccountSettingsUpdate, AccountSummary, NewAccount, SyncProgress } from "../lib/types";
+import type { AccountSettingsUpdate, AccountSummary, BrowserPages, NewAccount, SyncProgress } from "../lib/types";
 
 /** A sync in progress; `folder` is null until the first folder event. */
 export interface SyncActivity {
@@ -29,6 +29,8 @@ export class AccountsStore {
   syncs = $state<Record<number, SyncActivity>>({});
   /** The failure of the latest sync this session, until the next one starts. */
   syncErrors = $state<Record<number, string>>({});
+  /** Accounts whose "Sign in again" waits for the browser. */
+  signingIn = $state<Record<number, boolean>>({});
   /** Accounts with a sync() call running; bookkeeping only, so not reactive. */
   private readonly ownSyncs = new Set<number>();
 
@@ -70,8 +72,8 @@ export class AccountsStore {
   }
 
   /** Adds the account (the Rust side checks the connection first), then syncs it. */
-  async add(account: NewAccount): Promise<AccountSummary> {
-    const added = await api.addAccount(account);
+  async add(account: NewAccount, grant?: string): Promise<AccountSummary> {
+    const added = grant ? await api.addAccountSignedIn(account, grant) : await api.addAccount(account);
     this.replace(added);
     void this.sync(added.id);
     return added;
@@ -95,6 +97,32 @@ export class AccountsStore {
       return;
     }
     await this.sync(accountId);
+  }
+
+  /**
+   * "Sign in again" for an account whose provider no longer honours its sign-in: the
+   * browser sign-in, then the renewed account syncs. Cancelling is quiet.
+   */
+  async signInAgain(account: AccountSummary, pages: BrowserPages): Promise<void> {
+    const provider = account.authKind === "google" || account.authKind === "microsoft" ? account.authKind : null;
+    if (!provider || this.signingIn[account.id]) return;
+    delete this.syncErrors[account.id];
+    this.signingIn[account.id] = true;
+    try {
+      const grant = await api.oauthSignIn(provider, account.email, pages);
+      this.replace(await api.signInAgain(account.id, grant));
+    } catch (reason) {
+      const error = toCommandError(reason);
+      if (error.code !== "oauth_cancelled") this.syncErrors[account.id] = error.message;
+      return;
+    } finally {
+      delete this.signingIn[account.id];
+    }
+    await this.sync(account.id);
+  }
+
+  cancelSignIn(): void {
+    void api.cancelOAuthSignIn().catch(() => undefined);
   }
 
   async remove(accountId: number): Promise<void> {

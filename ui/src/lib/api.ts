@@ -34,6 +34,7 @@ import type {
 } from "./types";
 import type { TextPart } from "./types";
 import type { ActionOutcome, MessageAction, PendingSummary, ThreadPage } from "./types";
+import type { BrowserPages, OAuthProviderId } from "./types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -280,4 +281,34 @@ export function pendingChanges(): Promise<PendingSummary[]> {
 /** A page of messages matching a search, newest first, from every account. */
 export function searchMessages(request: SearchRequest): Promise<MessageListItem[]> {
   return call("search_messages", { request });
+}
+
+// Sign in with Google / Microsoft (OAuth2). Tokens never reach the UI: a finished
+// sign-in is an opaque grant id the calls below take.
+
+/** The providers this build has a client id for. */
+export function oauthProviders(): Promise<OAuthProviderId[]> {
+  return call("oauth_providers");
+}
+
+/** Opens the provider's page in the browser and resolves once the user has signed in. */
+export function oauthSignIn(provider: OAuthProviderId, email: string, pages: BrowserPages): Promise<string> {
+  return call("oauth_sign_in", { provider, email, pages });
+}
+
+export function cancelOAuthSignIn(): Promise<void> {
+  return call("cancel_oauth_sign_in");
+}
+
+export function testConnectionSignedIn(request: ConnectionRequest, grant: string): Promise<ConnectionReport> {
+  return call("test_connection_signed_in", { request, grant });
+}
+
+export function addAccountSignedIn(account: NewAccount, grant: string): Promise<AccountSummary> {
+  return call("add_account_signed_in", { account, grant });
+}
+
+/** Replaces a sign-in the provider no longer honours; the caller syncs next. */
+export function signInAgain(accountId: number, grant: string): Promise<AccountSummary> {
+  return call("sign_in_again", { accountId, grant });
 }

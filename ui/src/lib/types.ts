@@ -44,6 +44,10 @@ export interface AccountSummary {
    */
   pinnedSha256?: string | null;
   allowPlaintext?: boolean;
+  /** How the account signs in (absent from older data: a password). */
+  authKind?: AuthKind;
+  /** The provider no longer honours the sign-in: offer "Sign in again". */
+  signInRequired?: boolean;
 }
 
 export interface NewAccount {
@@ -474,4 +478,16 @@ export interface SearchRequest {
   /** The last row shown; the page holds older matches. */
   before: TimelineCursor | null;
   limit: number;
+}
+
+/** How an account signs in. */
+export type AuthKind = "password" | "google" | "microsoft";
+export type OAuthProviderId = "google" | "microsoft";
+
+/** The sentences the browser shows when a sign-in ends, in the user's language. */
+export interface BrowserPages {
+  successTitle: string;
+  successBody: string;
+  failureTitle: string;
+  failureBody: string;
 }

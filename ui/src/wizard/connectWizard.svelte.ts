@@ -5,6 +5,8 @@ import * as api from "../lib/api";
 import { toCommandError } from "../lib/errors";
 import type {
   AccountSummary,
+  BrowserPages,
+  OAuthProviderId,
   CertificateInfo,
   CheckResult,
   CommandError,
@@ -80,6 +82,9 @@ async function withinTime<T>(promise: Promise<T>, ms: number): Promise<T | null>
   }
 }
 
+/** Saves the new account: with a password, or with the grant of a browser sign-in. */
+export type AddAccount = (account: NewAccount, grant?: string) => Promise<AccountSummary>;
+
 export class ConnectWizard {
   step = $state<StepId>("address");
   email = $state("");
@@ -97,6 +102,13 @@ export class ConnectWizard {
   adding = $state(false);
   /** A problem that belongs to no field, shown at the top of the step. */
   stepError = $state<string | null>(null);
+  /** A finished "Sign in with Google/Microsoft": its grant id replaces the password. */
+  oauthGrant = $state<string | null>(null);
+  oauthProvider = $state<OAuthProviderId | null>(null);
+  /** The provider whose browser sign-in is under way. */
+  signingIn = $state<OAuthProviderId | null>(null);
+  /** Providers this build has a client id for. */
+  availableProviders = $state<OAuthProviderId[]>([]);
   readonly errors = new FormErrors(() => this.clientErrors);
   private reportKey = $state<string | null>(null);
   private runningKey = $state<string | null>(null);
@@ -111,7 +123,7 @@ export class ConnectWizard {
     return {
       email: this.email.trim(),
       username: choice.username,
-      password: this.password,
+      password: this.oauthGrant ? "" : this.password,
       imap: choice.imap,
       smtp: choice.smtp,
       pinnedSha256: this.pinnedSha256,
@@ -119,13 +131,19 @@ export class ConnectWizard {
     };
   });
 
-  private readonly requestKey = $derived(JSON.stringify(this.request));
+  private readonly requestKey = $derived(JSON.stringify([this.request, this.oauthGrant]));
+
+  /** The sign-in to offer for this address (its provider, or a domain whose MX is theirs). */
+  readonly offeredProvider: OAuthProviderId | null = $derived.by(() => {
+    const provider = this.discovery?.oauth ?? null;
+    return provider && this.availableProviders.includes(provider) ? provider : null;
+  });
 
   readonly folderChoices: FolderChoice[] = $derived(choicesFromReport(this.report?.folders ?? []));
 
   readonly clientErrors: FieldErrors = $derived({
     email: emailError(this.email),
-    password: passwordError(this.password),
+    password: this.oauthGrant ? undefined : passwordError(this.password),
     ...validateServers(this.servers),
     ...validateOptions(this.options, { folderChoice: this.folderChoices.some((f) => f.selectable) }),
   });
@@ -165,6 +183,41 @@ export class ConnectWizard {
     return steps.indexOf(this.step);
   }
 
+  /**
+   * Signs in with the provider in the browser; on success the password is no longer
+   * needed and the servers are tested with the sign-in. Cancelling is quiet.
+   */
+  async signInWith(provider: OAuthProviderId, pages: BrowserPages): Promise<void> {
+    if (this.signingIn || this.busy) return;
+    this.stepError = null;
+    this.signingIn = provider;
+    try {
+      const grant = await api.oauthSignIn(provider, this.email.trim(), pages);
+      this.oauthGrant = grant;
+      this.oauthProvider = provider;
+      this.password = "";
+      this.errors.clear(["password"]);
+      this.moveTo("servers");
+      void this.test();
+    } catch (reason) {
+      const error = toCommandError(reason);
+      if (error.code !== "oauth_cancelled") this.stepError = error.message;
+    } finally {
+      this.signingIn = null;
+    }
+  }
+
+  cancelSignIn(): void {
+    void api.cancelOAuthSignIn().catch(() => undefined);
+  }
+
+  /** Drops the sign-in and asks for a password again. */
+  usePassword(): void {
+    this.oauthGrant = null;
+    this.oauthProvider = null;
+    this.host.focus("password");
+  }
+
   /** Busy with something that cannot be left half done. */
   get busy(): boolean {
     return this.discovering || this.adding;
@@ -195,7 +248,7 @@ export class ConnectWizard {
   }
 
   /** The primary action of the step: Next, or on the last step "Add mailbox". */
-  async next(onAdd: (account: NewAccount) => Promise<AccountSummary>): Promise<AccountSummary | null> {
+  async next(onAdd: AddAccount): Promise<AccountSummary | null> {
     if (this.busy) return null;
     this.stepError = null;
     switch (this.step) {
@@ -255,7 +308,8 @@ export class ConnectWizard {
     this.runningKey = key;
     this.errors.clear([...serverFields, "password"]);
     try {
-      const report = await api.testConnection(request);
+      const grant = this.oauthGrant;
+      const report = grant ? await api.testConnectionSignedIn(request, grant) : await api.testConnection(request);
       if (run !== this.testRun) return;
       this.applyReport(report, key);
     } catch (reason) {
@@ -300,10 +354,10 @@ export class ConnectWizard {
     };
   }
 
-  private async add(onAdd: (account: NewAccount) => Promise<AccountSummary>): Promise<AccountSummary | null> {
+  private async add(onAdd: AddAccount): Promise<AccountSummary | null> {
     this.adding = true;
     try {
-      return await onAdd(this.newAccount());
+      return this.oauthGrant ? await onAdd(this.newAccount(), this.oauthGrant) : await onAdd(this.newAccount());
     } catch (reason) {
       this.showError(toCommandError(reason));
       return null;
@@ -316,6 +370,7 @@ export class ConnectWizard {
     const email = this.email.trim();
     this.discovering = true;
     let found: DiscoveredSettings | null;
+    void this.loadProviders();
     try {
       found = await withinTime(api.discoverSettings(email), discoveryTimeoutMs);
     } catch (reason) {
@@ -350,12 +405,24 @@ export class ConnectWizard {
       allowPlaintext: false,
     };
     this.discoveredFor = email.toLowerCase();
+    // A sign-in belongs to the address it was made for.
+    this.oauthGrant = null;
+    this.oauthProvider = null;
     this.pinnedSha256 = null;
     this.report = null;
     this.reportKey = null;
     this.options.folders = [];
     this.advancedOpen = false;
     return true;
+  }
+
+  private async loadProviders(): Promise<void> {
+    try {
+      this.availableProviders = await api.oauthProviders();
+    } catch {
+      // Without the list the wizard offers passwords only, which always work.
+      this.availableProviders = [];
+    }
   }
 
   private applyReport(report: ConnectionReport, key: string): void {

@@ -47,12 +47,7 @@ pub enum Source {
 }
 
 /// Providers the user can sign in with through their own login page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OAuthProvider {
-    Google,
-    Microsoft,
-}
+pub use crate::auth::OAuthProvider;
 
 /// What the user must do at the provider before a mail app may sign in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
