@@ -30,6 +30,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   "$root/tests/harness/mailserver.sh" stop "$work/mail" >/dev/null 2>&1 || true
+  "$root/tests/harness/mailserver.sh" stop "$work/oauth-mail" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,6 +49,35 @@ printf '%s' "$password" | "$bin/rapport-cli" --data-dir "$work/seeded" account a
 # The wizard's mailbox: on the server only; the app finds it through the wizard.
 "$root/tests/harness/mailserver.sh" adduser "$work/mail" "$wizard_owner" "$wizard_password"
 "$bin/rapport-seed" --maildir "$MAIL_ROOT/$wizard_owner/Maildir" --owner "$wizard_owner" --count "$wizard_count" --seed 7 >/dev/null
+
+# Sign in with Google, end to end: a local authorization server stands in for Google, a
+# second mail server accepts only the tokens it issued (checked at its introspection
+# endpoint), a data folder's oauth.json points Rapport at it, and the "system browser" is
+# a script the test controls (RAPPORT_OAUTH_BROWSER, inherited by the app through
+# tauri-driver). A gmail.com address makes the wizard offer Google.
+[ -x "$bin/rapport-oauth-server" ] || { echo "e2e: $bin/rapport-oauth-server is missing; build with 'cargo build --workspace --bins'" >&2; exit 1; }
+oauth_owner=oauth.e2e@gmail.com
+oauth_count=20
+"$bin/rapport-oauth-server" >"$work/oauth-server.url" &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/oauth-server.url" ] && break; sleep 0.1; done
+oauth_url=$(head -n1 "$work/oauth-server.url")
+[ -n "$oauth_url" ] || { echo "e2e: the OAuth test server did not start" >&2; exit 1; }
+mkdir -p "$work/oauth-mail" "$work/oauth"
+OAUTH_INTROSPECTION_URL="$oauth_url/introspect" "$root/tests/harness/mailserver.sh" start "$work/oauth-mail" >/dev/null
+oauth_env() { sed -n "s/^$1=//p" "$work/oauth-mail/env"; }
+# Dovecot's userdb needs the login; its password is never used.
+"$root/tests/harness/mailserver.sh" adduser "$work/oauth-mail" "$oauth_owner" "Unused-password-9d3e"
+"$bin/rapport-seed" --maildir "$(oauth_env MAIL_ROOT)/$oauth_owner/Maildir" --owner "$oauth_owner" --count "$oauth_count" --seed 11 >/dev/null
+printf '{"google": {"clientId": "rapport-test-client", "authUrl": "%s/authorize", "tokenUrl": "%s/token", "revokeUrl": "%s/revoke"}}\n' \
+  "$oauth_url" "$oauth_url" "$oauth_url" >"$work/oauth/oauth.json"
+export RAPPORT_OAUTH_BROWSER="$here/oauth-browser.mjs"
+export E2E_OAUTH_BROWSER_LOG="$work/oauth-browser.log"
+export E2E_OAUTH_URL="$oauth_url" E2E_OAUTH_EMAIL="$oauth_owner" E2E_OAUTH_COUNT="$oauth_count"
+export E2E_OAUTH_DATA_DIR="$work/oauth"
+E2E_OAUTH_IMAP_TLS_PORT=$(oauth_env IMAP_TLS_PORT)
+E2E_OAUTH_SMTP_TLS_PORT=$(oauth_env SMTP_TLS_PORT)
+export E2E_OAUTH_IMAP_TLS_PORT E2E_OAUTH_SMTP_TLS_PORT
 
 # A free X display chosen by Xvfb itself, so parallel runs do not collide.
 exec 3>"$work/display"

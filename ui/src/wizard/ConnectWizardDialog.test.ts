@@ -20,11 +20,19 @@ vi.mock("../lib/api", () => ({
   discoverSettings: vi.fn(),
   testConnection: vi.fn(),
   openExternal: vi.fn(),
+  oauthProviders: vi.fn(),
+  oauthSignIn: vi.fn(),
+  cancelOAuthSignIn: vi.fn(),
+  testConnectionSignedIn: vi.fn(),
 }));
 
 const discoverSettings = vi.mocked(api.discoverSettings);
 const testConnection = vi.mocked(api.testConnection);
 const openExternal = vi.mocked(api.openExternal);
+const oauthProviders = vi.mocked(api.oauthProviders);
+const oauthSignIn = vi.mocked(api.oauthSignIn);
+const cancelOAuthSignIn = vi.mocked(api.cancelOAuthSignIn);
+const testConnectionSignedIn = vi.mocked(api.testConnectionSignedIn);
 
 type User = ReturnType<typeof userEvent.setup>;
 
@@ -75,6 +83,9 @@ beforeEach(() => {
   discoverSettings.mockResolvedValue(discoveredSettings());
   testConnection.mockResolvedValue(connectionReport());
   openExternal.mockResolvedValue(undefined);
+  oauthProviders.mockResolvedValue([]);
+  cancelOAuthSignIn.mockResolvedValue(undefined);
+  testConnectionSignedIn.mockResolvedValue(connectionReport());
 });
 
 describe("the address step", () => {
@@ -193,7 +204,7 @@ describe("the sign-in step", () => {
     expect(password).toHaveAttribute("type", "text");
   });
 
-  it("shows the provider's help with links that open in the browser, and no OAuth button yet", async () => {
+  it("shows the provider's help with links that open in the browser, and no OAuth button without a client id", async () => {
     discoverSettings.mockResolvedValue(
       discoveredSettings({
         provider: "Gmail",
@@ -532,5 +543,105 @@ describe("the options step", () => {
     expect(screen.getByTestId("check-imap")).toHaveAttribute("data-status", "ok");
     expect(testConnection).toHaveBeenCalledTimes(1);
     expect(passed.ok).toBe(true);
+  });
+});
+
+describe("signing in with Google or Microsoft", () => {
+  const gmail = () =>
+    discoveredSettings({ provider: "Gmail", source: "preset", oauth: "google", username: "alice@gmail.com" });
+
+  async function toSignInAt(user: User, email: string) {
+    await fillAddress(user, email);
+    await user.click(next());
+    await vi.waitFor(() => expect(step()).toBe("signin"));
+  }
+
+  it("offers the provider's sign-in when this build has a client id, and adds the mailbox with the grant", async () => {
+    discoverSettings.mockResolvedValue(gmail());
+    oauthProviders.mockResolvedValue(["google", "microsoft"]);
+    oauthSignIn.mockResolvedValue("grant-1");
+    const { user, onAdd } = renderWizard();
+    await toSignInAt(user, "alice@gmail.com");
+
+    await user.click(await screen.findByRole("button", { name: "Sign in with Google" }));
+
+    await vi.waitFor(() => expect(step()).toBe("servers"));
+    expect(oauthSignIn).toHaveBeenCalledWith(
+      "google",
+      "alice@gmail.com",
+      expect.objectContaining({ successTitle: "You are signed in" }),
+    );
+    await checksGreen();
+    expect(testConnectionSignedIn).toHaveBeenCalledWith(expect.objectContaining({ password: "" }), "grant-1");
+    expect(testConnection).not.toHaveBeenCalled();
+
+    await user.click(next());
+    await vi.waitFor(() => expect(step()).toBe("options"));
+    await user.click(next());
+    await vi.waitFor(() => expect(onAdd).toHaveBeenCalledTimes(1));
+    expect(onAdd).toHaveBeenCalledWith(expect.objectContaining({ email: "alice@gmail.com", password: "" }), "grant-1");
+  });
+
+  it("offers Microsoft for a custom domain whose MX points to Microsoft 365", async () => {
+    discoverSettings.mockResolvedValue(
+      discoveredSettings({ provider: "Microsoft 365", source: "mx", oauth: "microsoft" }),
+    );
+    oauthProviders.mockResolvedValue(["microsoft"]);
+    const { user } = renderWizard();
+    await toSignIn(user);
+
+    expect(await screen.findByRole("button", { name: "Sign in with Microsoft" })).toBeInTheDocument();
+    expect(screen.getByTestId("field-password")).toBeInTheDocument();
+  });
+
+  it("shows the sign-in as done with a way back to a password", async () => {
+    discoverSettings.mockResolvedValue(gmail());
+    oauthProviders.mockResolvedValue(["google"]);
+    oauthSignIn.mockResolvedValue("grant-2");
+    const { user } = renderWizard();
+    await toSignInAt(user, "alice@gmail.com");
+    await user.click(await screen.findByTestId("oauth-sign-in"));
+    await vi.waitFor(() => expect(step()).toBe("servers"));
+
+    await user.click(screen.getByTestId("wizard-back"));
+    expect(screen.getByTestId("oauth-signed-in")).toHaveTextContent("Signed in with Google.");
+    expect(screen.queryByTestId("field-password")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("oauth-use-password"));
+    expect(screen.getByTestId("field-password")).toBeInTheDocument();
+  });
+
+  it("lets the user cancel the wait for the browser, quietly", async () => {
+    discoverSettings.mockResolvedValue(gmail());
+    oauthProviders.mockResolvedValue(["google"]);
+    const pending = deferred<string>();
+    oauthSignIn.mockReturnValue(pending.promise);
+    const { user } = renderWizard();
+    await toSignInAt(user, "alice@gmail.com");
+    await user.click(await screen.findByTestId("oauth-sign-in"));
+
+    expect(await screen.findByTestId("oauth-waiting")).toHaveTextContent("Finish signing in in your browser");
+    await user.click(screen.getByTestId("oauth-cancel"));
+    expect(cancelOAuthSignIn).toHaveBeenCalled();
+    pending.reject({ code: "oauth_cancelled", message: "The sign-in was cancelled.", field: null });
+
+    expect(await screen.findByTestId("oauth-sign-in")).toBeInTheDocument();
+    expect(step()).toBe("signin");
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+  });
+
+  it("says why a sign-in failed", async () => {
+    discoverSettings.mockResolvedValue(gmail());
+    oauthProviders.mockResolvedValue(["google"]);
+    oauthSignIn.mockRejectedValue({
+      code: "oauth_denied",
+      message: "Access was not granted in the browser, so Rapport cannot read this mailbox.",
+      field: null,
+    });
+    const { user } = renderWizard();
+    await toSignInAt(user, "alice@gmail.com");
+    await user.click(await screen.findByTestId("oauth-sign-in"));
+
+    expect(await screen.findByText(/Access was not granted in the browser/)).toBeInTheDocument();
+    expect(step()).toBe("signin");
   });
 });

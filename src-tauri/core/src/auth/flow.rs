@@ -50,13 +50,16 @@ pub type OpenUrl = dyn Fn(&str) -> Result<(), String> + Send + Sync;
 
 /// Runs the whole sign-in. Ends with the tokens, or when the user refuses, the time is up
 /// or `cancelled` completes.
-pub async fn sign_in(
+pub async fn sign_in<F>(
     settings: &ProviderSettings,
     login_hint: Option<&str>,
-    open_url: &OpenUrl,
+    open_url: &F,
     pages: &BrowserPages,
     cancelled: impl Future<Output = ()>,
-) -> Result<TokenSet, AuthError> {
+) -> Result<TokenSet, AuthError>
+where
+    F: Fn(&str) -> Result<(), String> + Sync + ?Sized,
+{
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(|e| AuthError::Loopback(e.to_string()))?;
@@ -120,7 +123,10 @@ pub async fn sign_in(
 }
 
 /// Opens the URL with the command in [`BROWSER_ENV`] if set, else with `open_url`.
-async fn open_browser(url: &str, open_url: &OpenUrl) -> Result<(), AuthError> {
+async fn open_browser<F>(url: &str, open_url: &F) -> Result<(), AuthError>
+where
+    F: Fn(&str) -> Result<(), String> + ?Sized,
+{
     match std::env::var_os(BROWSER_ENV).filter(|v| !v.is_empty()) {
         Some(command) => {
             let mut child = tokio::process::Command::new(&command)

@@ -246,19 +246,23 @@ pub async fn revoke_refresh_token(provider: OAuthProvider, refresh_token: &str) 
     let Some(url) = settings.revoke_url.clone() else {
         return;
     };
-    let mut form = oauth2::url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("token", refresh_token)
-        .append_pair("token_type_hint", "refresh_token")
-        .append_pair("client_id", &settings.client_id);
-    if let Some(secret) = &settings.client_secret {
-        form.append_pair("client_secret", secret);
-    }
+    // Built in a block: the serializer is not Send and must not live across the await.
+    let body = {
+        let mut form = oauth2::url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", refresh_token)
+            .append_pair("token_type_hint", "refresh_token")
+            .append_pair("client_id", &settings.client_id);
+        if let Some(secret) = &settings.client_secret {
+            form.append_pair("client_secret", secret);
+        }
+        form.finish()
+    };
     let request = oauth2::http::Request::post(url)
         .header(
             oauth2::http::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
-        .body(form.finish().into_bytes());
+        .body(body.into_bytes());
     let Ok(request) = request else {
         return;
     };
