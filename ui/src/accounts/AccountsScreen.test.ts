@@ -17,6 +17,9 @@ vi.mock("../lib/api", () => ({
   updateAccount: vi.fn(),
   reconnectAccount: vi.fn(),
   onSyncProgress: vi.fn(),
+  oauthSignIn: vi.fn(),
+  signInAgain: vi.fn(),
+  cancelOAuthSignIn: vi.fn(),
   openExternal: vi.fn(),
 }));
 
@@ -30,6 +33,9 @@ const listFolders = vi.mocked(api.listFolders);
 const updateAccount = vi.mocked(api.updateAccount);
 const reconnectAccount = vi.mocked(api.reconnectAccount);
 const onSyncProgress = vi.mocked(api.onSyncProgress);
+const oauthSignIn = vi.mocked(api.oauthSignIn);
+const signInAgain = vi.mocked(api.signInAgain);
+const cancelOAuthSignIn = vi.mocked(api.cancelOAuthSignIn);
 
 /** The app's background syncs: `emit` sends a "sync-progress" event to the screen. */
 let background: { emit: (event: SyncProgress) => void; unlisten: ReturnType<typeof vi.fn> };
@@ -316,6 +322,61 @@ describe("AccountsScreen", () => {
     expect(reconnectAccount).toHaveBeenCalledWith(4);
     await vi.waitFor(() => expect(syncAccount).toHaveBeenCalledWith(4, expect.any(Function)));
     expect(row).toHaveAttribute("data-state", "syncing");
+  });
+
+  it("offers Sign in again when the provider refuses the sign-in, and syncs after it", async () => {
+    const refused = "Google no longer accepts Rapport's sign-in for this mailbox. Click “Sign in again” to renew it.";
+    listAccounts.mockResolvedValue([
+      accountSummary({
+        id: 5,
+        email: "alice@gmail.com",
+        authKind: "google",
+        signInRequired: true,
+        state: "paused",
+        pausedReason: refused,
+      }),
+    ]);
+    const grant = deferred<string>();
+    oauthSignIn.mockReturnValue(grant.promise);
+    signInAgain.mockResolvedValue(accountSummary({ id: 5, email: "alice@gmail.com", authKind: "google" }));
+    holdSync();
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    const row = await screen.findByTestId("account-row");
+    expect(within(row).queryByTestId("reconnect-account")).not.toBeInTheDocument();
+    await user.click(within(row).getByTestId("sign-in-again"));
+    expect(oauthSignIn).toHaveBeenCalledWith(
+      "google",
+      "alice@gmail.com",
+      expect.objectContaining({ successTitle: "You are signed in" }),
+    );
+    expect(await within(row).findByTestId("sign-in-waiting")).toHaveTextContent("Waiting for the browser");
+
+    grant.resolve("grant-9");
+    await vi.waitFor(() => expect(signInAgain).toHaveBeenCalledWith(5, "grant-9"));
+    await vi.waitFor(() => expect(syncAccount).toHaveBeenCalledWith(5, expect.any(Function)));
+    expect(within(row).queryByTestId("sign-in-again")).not.toBeInTheDocument();
+  });
+
+  it("cancels a Sign in again that waits for the browser", async () => {
+    listAccounts.mockResolvedValue([
+      accountSummary({ id: 5, authKind: "microsoft", signInRequired: true, state: "paused", pausedReason: "x" }),
+    ]);
+    const grant = deferred<string>();
+    oauthSignIn.mockReturnValue(grant.promise);
+    cancelOAuthSignIn.mockResolvedValue(undefined);
+    const user = userEvent.setup();
+    render(AccountsScreen);
+
+    await user.click(await screen.findByTestId("sign-in-again"));
+    await user.click(await screen.findByTestId("cancel-sign-in"));
+    expect(cancelOAuthSignIn).toHaveBeenCalled();
+    grant.reject({ code: "oauth_cancelled", message: "The sign-in was cancelled.", field: null });
+
+    expect(await screen.findByTestId("sign-in-again")).toBeInTheDocument();
+    expect(screen.queryByText("The sign-in was cancelled.")).not.toBeInTheDocument();
+    expect(signInAgain).not.toHaveBeenCalled();
   });
 
   it("shows a refused reconnect on the row", async () => {

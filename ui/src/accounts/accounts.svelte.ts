@@ -186,8 +186,9 @@ export class AccountsStore {
     const id = event.accountId;
     if (event.kind === "started" || event.kind === "folder" || event.kind === "changes" || this.ownSyncs.has(id)) return;
     delete this.syncs[id];
+    if (event.kind === "finished") void this.refreshAccount(id);
     // A pause may mean "sign in again", which only the account itself says.
-    if (event.kind === "finished" || event.kind === "paused") void this.refreshAccount(id);
+    if (event.kind === "paused") void this.refreshSignIn(id);
   }
 
   private replace(account: AccountSummary): void {
@@ -202,6 +203,15 @@ export class AccountsStore {
   }
 
   /** Re-reads one account, for its exact count and last sync; a failure keeps what is shown. */
+  private async refreshSignIn(accountId: number): Promise<void> {
+    try {
+      const fresh = (await api.listAccounts()).find((a) => a.id === accountId);
+      if (fresh) this.patch(accountId, { signInRequired: fresh.signInRequired, authKind: fresh.authKind });
+    } catch {
+      // The row still shows the pause and its reason.
+    }
+  }
+
   private async refreshAccount(accountId: number): Promise<void> {
     try {
       const fresh = (await api.listAccounts()).find((a) => a.id === accountId);
