@@ -600,3 +600,71 @@ async fn imap_takes_xoauth2_and_oauthbearer_and_refuses_a_bad_token() {
         refused.err()
     );
 }
+
+#[tokio::test]
+async fn changed_servers_of_a_signed_in_account_are_tested_with_its_token() {
+    let _serial = serial();
+    let provider = &*PROVIDER;
+    provider.set_decision(Decision::Approve { as_user: None });
+    provider.set_access_token_lifetime(Duration::from_secs(3600));
+    let server = oauth_server();
+    let user = "settings@rapport.test";
+    server.add_user(user, "unused-password").unwrap();
+    let grant = auth::hold_grant(OAuthProvider::Google, sign_in_as(user).await.unwrap());
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(data.path()).await.unwrap();
+    let accounts = AccountService::new(store.clone());
+    let account = accounts
+        .add_signed_in(new_account(&server, user), &grant)
+        .await
+        .expect("add");
+    let update = |smtp: ServerSettings, password: Option<String>| {
+        rapport_core::account::AccountSettingsUpdate {
+            sender_name: "Olga".into(),
+            mailbox_name: "Work".into(),
+            since: "all".into(),
+            keep_policy: KeepPolicy::All,
+            contact_policy: ContactPolicy::All,
+            new_senders_are_leads: None,
+            poll_interval_secs: 300,
+            folders: vec!["INBOX".into()],
+            imap: account.imap.clone(),
+            smtp,
+            username: user.into(),
+            password,
+            pinned_sha256: None,
+            allow_plaintext: false,
+        }
+    };
+
+    // Implicit TLS instead of STARTTLS: logged in again, with the token, before saving.
+    let tls = ServerSettings {
+        host: "localhost".into(),
+        port: server.smtp_tls_port,
+        security: Security::Tls,
+    };
+    let saved = accounts
+        .update(account.id, update(tls.clone(), Some("ignored".into())))
+        .await
+        .expect("update with the token");
+    assert_eq!(saved.smtp, tls);
+    assert!(
+        matches!(
+            secrets::load(&SecretRef::new(&store, account.id, SecretKind::Password)),
+            Err(secrets::SecretError::Missing)
+        ),
+        "a password typed for a signed-in account is not kept"
+    );
+
+    // A wrong port is refused, and nothing is saved.
+    let wrong = ServerSettings {
+        port: server.imap_tls_port,
+        ..tls.clone()
+    };
+    assert!(accounts
+        .update(account.id, update(wrong, None))
+        .await
+        .is_err());
+    assert_eq!(store.account(account.id).await.unwrap().smtp, tls);
+    accounts.remove(account.id).await.unwrap();
+}
