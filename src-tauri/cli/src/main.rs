@@ -131,8 +131,12 @@ struct AddArgs {
     #[arg(long)]
     username: Option<String>,
     /// Read the password from the first line of standard input.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "oauth")]
     password_stdin: bool,
+    /// Sign in with Google or Microsoft in the browser instead of a password (the
+    /// sign-in address is printed too, for a browser on another screen).
+    #[arg(long, value_parser = ["google", "microsoft"])]
+    oauth: Option<String>,
     /// How far back to fetch: 7d, 1m, 3m, 1y, all, or YYYY-MM-DD.
     #[arg(long, default_value = "3m")]
     since: String,
@@ -518,7 +522,14 @@ async fn add_account(accounts: &AccountService, args: AddArgs, json: bool) -> Re
         ),
         None => None,
     };
-    let password = read_password(args.password_stdin)?;
+    let oauth = args.oauth.as_deref().map(|name| match name {
+        "microsoft" => rapport_core::auth::OAuthProvider::Microsoft,
+        _ => rapport_core::auth::OAuthProvider::Google,
+    });
+    let password = match oauth {
+        Some(_) => String::new(),
+        None => read_password(args.password_stdin)?,
+    };
     let new = NewAccount {
         email: args.email,
         sender_name: args.name.unwrap_or_default(),
@@ -538,7 +549,14 @@ async fn add_account(accounts: &AccountService, args: AddArgs, json: bool) -> Re
         allow_plaintext: explicit_plaintext,
         new_senders_are_leads: args.new_senders_are_leads,
     };
-    let record = accounts.add(new).await.map_err(|e| match e.field() {
+    let added = match oauth {
+        Some(provider) => {
+            let grant = sign_in_in_browser(provider, &new.email).await?;
+            accounts.add_signed_in(new, &grant).await
+        }
+        None => accounts.add(new).await,
+    };
+    let record = added.map_err(|e| match e.field() {
         Some(field) => anyhow::anyhow!("{e} (field: {})", cli_flag(field)),
         None => anyhow::anyhow!("{e}"),
     })?;
@@ -549,6 +567,58 @@ async fn add_account(accounts: &AccountService, args: AddArgs, json: bool) -> Re
             summary.email, summary.folder_count
         )
     })
+}
+
+/// The browser sign-in for `account add --oauth`; Ctrl-C cancels it. Returns the grant id.
+async fn sign_in_in_browser(
+    provider: rapport_core::auth::OAuthProvider,
+    email: &str,
+) -> Result<String> {
+    use rapport_core::auth;
+    let settings = auth::current_config()
+        .provider(provider)
+        .map_err(|e| anyhow::anyhow!("{}", rapport_core::account::AccountError::from(e)))?;
+    let open = |url: &str| {
+        eprintln!(
+            "Sign in with {} in your browser. If it does not open, visit:\n  {url}",
+            provider.name()
+        );
+        open_system_browser(url)
+    };
+    let cancelled = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let tokens = auth::sign_in(
+        &settings,
+        Some(email),
+        &open,
+        &auth::BrowserPages::default(),
+        cancelled,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", rapport_core::account::AccountError::from(e)))?;
+    Ok(auth::hold_grant(provider, tokens))
+}
+
+/// Asks the desktop to open a URL; failing that, the printed address is enough.
+fn open_system_browser(url: &str) -> std::result::Result<(), String> {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(target_os = "windows") {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("({opener} could not be started: {e})");
+    }
+    Ok(())
 }
 
 /// The command-line option that corresponds to a form field named in an error.
