@@ -490,18 +490,17 @@ impl AccountService {
             || username != current.username
             || pins != current.pinned_sha256
             || new_password.is_some();
-        let is_oauth = current.auth_kind.provider().is_some();
+        let oauth_provider = current.auth_kind.provider();
+        let is_oauth = oauth_provider.is_some();
         if connection_changed {
-            let credential = match &new_password {
-                _ if is_oauth => Credential::AccessToken {
-                    provider: current
-                        .auth_kind
-                        .provider()
-                        .ok_or(auth::AuthError::GrantExpired)?,
+            // A signed-in account is tested with its token; a password typed for it is ignored.
+            let credential = match (oauth_provider, &new_password) {
+                (Some(provider), _) => Credential::AccessToken {
+                    provider,
                     token: auth::access_token(&self.store, &current, None).await?,
                 },
-                Some(p) => Credential::Password(p.clone()),
-                None => Credential::Password(
+                (None, Some(p)) => Credential::Password(p.clone()),
+                (None, None) => Credential::Password(
                     secrets::load_async(SecretRef::new(&self.store, id, SecretKind::Password))
                         .await?,
                 ),
