@@ -27,7 +27,7 @@ use oauth2::{
     RequestTokenError, TokenResponse, TokenUrl,
 };
 
-pub use flow::{sign_in, BrowserPages, OpenUrl, BROWSER_ENV, SIGN_IN_TIMEOUT};
+pub use flow::{sign_in, sign_in_within, BrowserPages, OpenUrl, BROWSER_ENV, SIGN_IN_TIMEOUT};
 pub use login::{imap_session, smtp_connection, LoginError};
 pub use provider::{
     current as current_config, install as install_config, AuthKind, OAuthConfig, OAuthProvider,

@@ -525,6 +525,33 @@ async fn refused_consent_wrong_state_and_cancel_end_the_sign_in() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 
+    // Nobody finishes in the browser: the time limit ends the wait.
+    let started = std::time::Instant::now();
+    let timed_out = auth::sign_in_within(
+        Duration::from_millis(300),
+        &google(),
+        None,
+        &*nothing,
+        &BrowserPages::default(),
+        std::future::pending(),
+    )
+    .await;
+    assert!(
+        matches!(timed_out, Err(AuthError::TimedOut)),
+        "{timed_out:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // A provider that signs in without a refresh token would leave an account that
+    // stops after an hour: refused at once, with a sentence that says what to do.
+    provider.set_issue_refresh_tokens(false);
+    let no_refresh = sign_in_as("a@rapport.test").await;
+    provider.set_issue_refresh_tokens(true);
+    assert!(
+        matches!(no_refresh, Err(AuthError::NoRefreshToken { .. })),
+        "{no_refresh:?}"
+    );
+
     // A browser that cannot be opened says so.
     let broken: Box<auth::OpenUrl> = Box::new(|_| Err("no browser installed".into()));
     let failed = auth::sign_in(

@@ -60,6 +60,7 @@ struct State {
     decision: Decision,
     access_lifetime: Duration,
     rotate_refresh_tokens: bool,
+    issue_refresh_tokens: bool,
     counts: Counts,
 }
 
@@ -100,6 +101,7 @@ impl OAuthServer {
             decision: Decision::Approve { as_user: None },
             access_lifetime: Duration::from_secs(3600),
             rotate_refresh_tokens: false,
+            issue_refresh_tokens: true,
             counts: Counts::default(),
         }));
         let stop = Arc::new(AtomicBool::new(false));
@@ -162,6 +164,12 @@ impl OAuthServer {
     /// Each refresh issues a new refresh token and retires the old one (as Microsoft does).
     pub fn set_rotate_refresh_tokens(&self, rotate: bool) {
         self.state().rotate_refresh_tokens = rotate;
+    }
+
+    /// Whether a code exchange includes a refresh token (Google leaves it out when a user
+    /// who consented before signs in again without `prompt=consent`).
+    pub fn set_issue_refresh_tokens(&self, issue: bool) {
+        self.state().issue_refresh_tokens = issue;
     }
 
     /// Makes every access token issued so far expired.
@@ -554,14 +562,13 @@ fn token(stream: &TcpStream, state: &mut State, form: &HashMap<String, String>) 
                 },
             );
             let (access, expires_in) = issue(state, &pending.user, refresh.clone());
-            json(
-                stream,
-                "200 OK",
-                serde_json::json!({
-                    "access_token": access, "token_type": "Bearer", "expires_in": expires_in,
-                    "refresh_token": refresh, "scope": "mail",
-                }),
-            )
+            let mut body = serde_json::json!({
+                "access_token": access, "token_type": "Bearer", "expires_in": expires_in, "scope": "mail",
+            });
+            if state.issue_refresh_tokens {
+                body["refresh_token"] = serde_json::Value::String(refresh);
+            }
+            json(stream, "200 OK", body)
         }
         "refresh_token" => {
             let presented = get("refresh_token");

@@ -48,9 +48,32 @@ impl Default for BrowserPages {
 /// prints the URL as well).
 pub type OpenUrl = dyn Fn(&str) -> Result<(), String> + Send + Sync;
 
-/// Runs the whole sign-in. Ends with the tokens, or when the user refuses, the time is up
-/// or `cancelled` completes.
+/// Runs the whole sign-in. Ends with the tokens, or when the user refuses, the time
+/// ([`SIGN_IN_TIMEOUT`]) is up or `cancelled` completes.
 pub async fn sign_in<F>(
+    settings: &ProviderSettings,
+    login_hint: Option<&str>,
+    open_url: &F,
+    pages: &BrowserPages,
+    cancelled: impl Future<Output = ()>,
+) -> Result<TokenSet, AuthError>
+where
+    F: Fn(&str) -> Result<(), String> + Sync + ?Sized,
+{
+    sign_in_within(
+        SIGN_IN_TIMEOUT,
+        settings,
+        login_hint,
+        open_url,
+        pages,
+        cancelled,
+    )
+    .await
+}
+
+/// [`sign_in`] with another time limit.
+pub async fn sign_in_within<F>(
+    limit: Duration,
     settings: &ProviderSettings,
     login_hint: Option<&str>,
     open_url: &F,
@@ -117,7 +140,7 @@ where
         result
     };
     tokio::select! {
-        result = tokio::time::timeout(SIGN_IN_TIMEOUT, wait) => result.unwrap_or(Err(AuthError::TimedOut)),
+        result = tokio::time::timeout(limit, wait) => result.unwrap_or(Err(AuthError::TimedOut)),
         _ = cancelled => Err(AuthError::Cancelled),
     }
 }
