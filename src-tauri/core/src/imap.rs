@@ -26,6 +26,8 @@ pub enum ImapError {
     AuthenticationFailed { server_says: String },
     #[error("the server refuses to log in over an unencrypted connection")]
     PlainLoginRefused,
+    #[error("the server offers neither XOAUTH2 nor OAUTHBEARER")]
+    TokenLoginUnsupported,
     #[error("the account's trust settings are invalid: {0}")]
     Trust(String),
     #[error("the server did not greet us as an IMAP server")]
@@ -148,8 +150,11 @@ pub async fn login_with_token(
     };
     let mechanism = if offers(TokenMechanism::OAuthBearer.name()) {
         TokenMechanism::OAuthBearer
-    } else {
+    } else if offers(TokenMechanism::XOAuth2.name()) {
         TokenMechanism::XOAuth2
+    } else {
+        // Trying anyway would read as a refused token and ask the user to sign in again.
+        return Err(ImapError::TokenLoginUnsupported);
     };
     authenticate_with_token(client, server, username, access_token, mechanism).await
 }

@@ -603,6 +603,22 @@ async fn imap_takes_xoauth2_and_oauthbearer_and_refuses_a_bad_token() {
             "{mechanism:?}: {refused:?}"
         );
     }
+    // A server without token logins says so, rather than "sign in again".
+    let password_only = MailServer::start().expect("password-only server");
+    let (password_imap, _) = settings(&password_only);
+    let unsupported = imap::login_with_token(
+        &password_imap,
+        user,
+        &tokens.access_token,
+        &common::harness_trust(&password_only),
+    )
+    .await;
+    assert!(
+        matches!(unsupported, Err(ImapError::TokenLoginUnsupported)),
+        "{:?}",
+        unsupported.err()
+    );
+
     // Another user's token is not this user's.
     let refused = imap::login_with_token(
         &imap_server,

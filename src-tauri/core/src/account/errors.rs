@@ -207,6 +207,7 @@ impl AccountError {
             AccountError::Duplicate(_) => Some("email"),
             AccountError::WrongPassword { .. } => Some("password"),
             AccountError::Imap(ImapError::PlainLoginRefused) => Some("imapSecurity"),
+            AccountError::Imap(ImapError::TokenLoginUnsupported) => Some("imapHost"),
             AccountError::Imap(ImapError::NoGreeting) => Some("imapPort"),
             _ => None,
         }
@@ -249,6 +250,7 @@ fn imap_sentence(e: &ImapError) -> String {
         ImapError::Connect(c) => connect_sentence(c, "incoming (IMAP)", "usually 993 with SSL/TLS or 143 with STARTTLS"),
         ImapError::AuthenticationFailed { .. } => wrong_password_sentence(&Protocol::Imap, None),
         ImapError::PlainLoginRefused => "The server refuses passwords over an unencrypted connection. Choose SSL/TLS or STARTTLS for the incoming server.".into(),
+        ImapError::TokenLoginUnsupported => "This incoming server does not accept a sign-in with Google or Microsoft (it offers neither XOAUTH2 nor OAUTHBEARER). Check the incoming server name, or use a password instead.".into(),
         ImapError::Trust(detail) => format!("The trusted certificate settings are not valid: {detail}."),
         ImapError::NoGreeting => "The server did not answer like an IMAP server. Check the incoming server port.".into(),
         ImapError::Protocol(detail) => format!("The mail server answered in a way Rapport did not expect ({detail}). Try again; if it keeps happening, report it."),

@@ -250,6 +250,7 @@ impl SyncError {
             self,
             SyncError::Imap(ImapError::AuthenticationFailed { .. })
                 | SyncError::Imap(ImapError::PlainLoginRefused)
+                | SyncError::Imap(ImapError::TokenLoginUnsupported)
                 | SyncError::Imap(ImapError::Connect(
                     crate::net::ConnectError::CertificateNotTrusted { .. }
                 ))
