@@ -220,7 +220,7 @@ export class ConnectWizard {
 
   /** Busy with something that cannot be left half done. */
   get busy(): boolean {
-    return this.discovering || this.adding;
+    return this.discovering || this.adding || this.signingIn !== null;
   }
 
   errorFor(field: AccountField): string | null {
