@@ -4,6 +4,8 @@
 #   mailserver.sh start DIR                     start in DIR (fresh, empty dir); prints the env lines
 #   mailserver.sh adduser DIR ADDRESS PASSWORD  add a login (full address) for IMAP and SMTP AUTH
 #   mailserver.sh stop DIR                      stop the servers started in DIR (by their pid files)
+#   mailserver.sh smtp-stop DIR                 stop only Postfix (IMAP goes on), e.g. to test an outbox
+#   mailserver.sh smtp-start DIR                start Postfix again on the same ports
 #   mailserver.sh foreground                    start in a temp dir with alice@/bob@rapport.test
 #                                               (password rapport-test), run until Ctrl-C
 #
@@ -41,7 +43,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -597,6 +599,31 @@ cmd_stop() {
 	stop_servers
 }
 
+cmd_smtp_stop() {
+	[[ $# -eq 1 ]] || usage
+	DIR=$(abspath "$1")
+	local pid
+	if pid=$(owned_pid "$DIR/postfix/queue/pid/master.pid"); then terminate "$pid"; fi
+	return 0
+}
+
+cmd_smtp_start() {
+	[[ $# -eq 1 ]] || usage
+	DIR=$(abspath "$1")
+	[[ -r $DIR/env ]] || die "$DIR holds no mail server (no DIR/env)"
+	# shellcheck source=/dev/null
+	. "$DIR/env"
+	owned_pid "$DIR/postfix/queue/pid/master.pid" >/dev/null && return 0
+	as_root touch "$DIR/postfix/queue/quick-start"
+	as_root postfix -c "$DIR/postfix/conf" start </dev/null >>"$DIR/log/start.log" 2>&1 ||
+		die "postfix failed to start again (logs in $DIR/log)"
+	local deadline=$((SECONDS + START_TIMEOUT_S))
+	until ports_listening "$SMTP_TLS_PORT" "$SMTP_STARTTLS_PORT"; do
+		((SECONDS < deadline)) || die "postfix did not listen again within ${START_TIMEOUT_S}s"
+		sleep 0.05
+	done
+}
+
 cmd_foreground() {
 	[[ $# -eq 0 ]] || usage
 	local dir
@@ -636,6 +663,8 @@ main() {
 	start) cmd_start "$@" ;;
 	adduser) cmd_adduser "$@" ;;
 	stop) cmd_stop "$@" ;;
+	smtp-stop) cmd_smtp_stop "$@" ;;
+	smtp-start) cmd_smtp_start "$@" ;;
 	foreground) cmd_foreground "$@" ;;
 	*) usage ;;
 	esac

@@ -80,6 +80,37 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Send a message through the account's SMTP server (queued in the outbox first:
+    /// if the server cannot be reached it waits there and the app sends it later).
+    Send(SendArgs),
+}
+
+#[derive(clap::Args)]
+struct SendArgs {
+    /// The account to send from (its address).
+    #[arg(long)]
+    from: String,
+    #[arg(long, required = true)]
+    to: Vec<String>,
+    #[arg(long)]
+    cc: Vec<String>,
+    #[arg(long)]
+    bcc: Vec<String>,
+    #[arg(long)]
+    subject: String,
+    /// The body as plain text.
+    #[arg(
+        long,
+        conflicts_with = "body_file",
+        required_unless_present = "body_file"
+    )]
+    body: Option<String>,
+    /// Read the body from a file (plain text, or HTML when it ends in .html/.htm).
+    #[arg(long)]
+    body_file: Option<PathBuf>,
+    /// Attach a file (repeatable).
+    #[arg(long)]
+    attach: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -356,9 +387,73 @@ async fn run(cli: Cli, data_dir: PathBuf) -> Result<()> {
         Command::Search { query, limit } => {
             search_command(&store, &query.join(" "), limit, json).await
         }
+        Command::Send(args) => send_command(&store, args, json).await,
     };
     store.close().await;
     result
+}
+
+async fn send_command(store: &Store, args: SendArgs, json: bool) -> Result<()> {
+    use rapport_core::{
+        compose::{mailto, Draft},
+        outbox::{self, Delivery},
+    };
+    let account = store.account_by_email(&args.from).await.map_err(|_| {
+        anyhow::anyhow!("No account {} (see `rapport-cli account list`).", args.from)
+    })?;
+    let html = match (&args.body, &args.body_file) {
+        (Some(text), _) => mailto::text_to_html(text),
+        (None, Some(path)) => {
+            let content = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--body-file {}: {e}", path.display()))?;
+            let is_html = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+            if is_html {
+                content
+            } else {
+                mailto::text_to_html(&content)
+            }
+        }
+        (None, None) => anyhow::bail!("Give the body with --body TEXT or --body-file FILE."),
+    };
+    let draft = Draft {
+        account_id: account.id,
+        to: args.to,
+        cc: args.cc,
+        bcc: args.bcc,
+        subject: args.subject,
+        html,
+        attachments: args.attach,
+        ..Draft::default()
+    };
+    let queued = outbox::queue(store, &draft)
+        .await
+        .map_err(|e| match e.field() {
+            Some(field) => anyhow::anyhow!("{e} (--{})", field.replace("attachments", "attach")),
+            None => anyhow::anyhow!("{e}"),
+        })?;
+    let results = outbox::deliver_due(store).await?;
+    let ours = results.iter().find(|d| {
+        matches!(d, Delivery::Sent { id } | Delivery::AlreadySent { id } | Delivery::Retrying { id, .. } | Delivery::Failed { id, .. } if *id == queued.outbox_id)
+    });
+    let entry = store.outbox_entry(queued.outbox_id).await?;
+    let sent = matches!(
+        ours,
+        Some(Delivery::Sent { .. } | Delivery::AlreadySent { .. })
+    );
+    if json || sent {
+        print(json, &entry, || format!("Sent <{}>.", queued.message_id))?;
+    }
+    match ours {
+        _ if sent => Ok(()),
+        Some(Delivery::Failed { error, .. }) => anyhow::bail!("Not sent: {error}"),
+        _ => anyhow::bail!(
+            "Not sent yet: {}. The message <{}> waits in the outbox; Rapport sends it when the server can be reached.",
+            entry.last_error.as_deref().unwrap_or("another sender is handling it"),
+            queued.message_id
+        ),
+    }
 }
 
 async fn contact_command(store: &Store, command: ContactCommand, json: bool) -> Result<()> {

@@ -36,6 +36,9 @@ pub enum SmtpError {
     Trust(String),
     #[error("SMTP protocol error: {0}")]
     Protocol(String),
+    /// A permanent (5xx) answer to a message: sending it again would fail the same way.
+    #[error("the server refused the message: {server_says}")]
+    Refused { server_says: String },
 }
 
 impl From<lettre::transport::smtp::Error> for SmtpError {
@@ -338,6 +341,11 @@ pub async fn send(
         .collect::<Result<Vec<_>, _>>()?;
     let envelope = lettre::address::Envelope::new(Some(parse(from)?), to)
         .map_err(|e| SmtpError::Protocol(e.to_string()))?;
-    connection.send(&envelope, raw).await?;
-    Ok(())
+    match connection.send(&envelope, raw).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_permanent() => Err(SmtpError::Refused {
+            server_says: e.to_string(),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }

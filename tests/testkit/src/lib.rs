@@ -150,6 +150,19 @@ impl MailServer {
         Ok(())
     }
 
+    /// Stops the submission server (Postfix) alone; IMAP goes on. Connections to the SMTP
+    /// ports are refused until [`MailServer::start_smtp`].
+    pub fn stop_smtp(&self) -> io::Result<()> {
+        run_script(&["smtp-stop".as_ref(), self.dir.as_os_str()])?;
+        Ok(())
+    }
+
+    /// Starts the submission server again on the same ports.
+    pub fn start_smtp(&self) -> io::Result<()> {
+        run_script(&["smtp-start".as_ref(), self.dir.as_os_str()])?;
+        Ok(())
+    }
+
     /// The Maildir root of `address` (INBOX; other folders are `.Name` inside it).
     pub fn maildir(&self, address: &str) -> PathBuf {
         self.dir

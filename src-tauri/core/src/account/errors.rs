@@ -264,6 +264,7 @@ fn smtp_sentence(e: &SmtpError) -> String {
         SmtpError::NoAuthMechanism => "The outgoing server offers no login method Rapport can use. Check the SMTP port and security (465 with SSL/TLS or 587 with STARTTLS).".into(),
         SmtpError::Trust(detail) => format!("The trusted certificate settings are not valid: {detail}."),
         SmtpError::Protocol(detail) => format!("The outgoing server answered in a way Rapport did not expect ({detail}). Check the SMTP port and security, then try again."),
+        SmtpError::Refused { server_says } => format!("The outgoing server refused this message ({server_says}). Check the recipients and the attachments' size, then send it again."),
     }
 }
 

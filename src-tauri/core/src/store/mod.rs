@@ -7,6 +7,7 @@ mod contacts;
 mod folders;
 mod messages;
 mod messages_read;
+mod outbox;
 mod people;
 mod remote_images;
 mod search;
@@ -31,6 +32,7 @@ pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
 pub use messages_read::{ThreadListItem, ThreadPage};
+pub use outbox::{DraftRecord, NewOutboxItem, OutboxEntry, OutboxItem, TemplateRecord};
 pub use people::MessagePerson;
 
 #[derive(Debug, thiserror::Error)]
