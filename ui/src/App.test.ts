@@ -90,7 +90,9 @@ describe("App", () => {
     const user = userEvent.setup();
     render(App);
 
-    expect(screen.getAllByRole("button")[0]).toHaveAttribute("data-testid", "nav-inbox");
+    // "Write" heads the sidebar, then the unified inbox.
+    expect(screen.getAllByRole("button")[0]).toHaveAttribute("data-testid", "nav-compose");
+    expect(screen.getAllByRole("button")[1]).toHaveAttribute("data-testid", "nav-inbox");
     await user.click(screen.getByTestId("nav-inbox"));
     await user.click(await screen.findByTestId("message-row"));
     expect(await screen.findByTestId("reader-subject")).toHaveTextContent("Subject 1");
@@ -141,7 +143,7 @@ describe("App sidebar and shortcuts", () => {
     const help = await screen.findByTestId("shortcut-help");
     expect(help).toHaveTextContent("Archive");
     expect(help).toHaveTextContent("Go to contacts");
-    expect(help).not.toHaveTextContent("Reply");
+    expect(help).toHaveTextContent("Reply all");
     await user.keyboard("{Escape}");
     await waitFor(() => expect(screen.queryByTestId("shortcut-help")).not.toBeInTheDocument());
   });

@@ -117,3 +117,16 @@ impl CommandError {
         })
     }
 }
+
+impl From<rapport_core::compose::ComposeError> for CommandError {
+    fn from(e: rapport_core::compose::ComposeError) -> Self {
+        match e {
+            rapport_core::compose::ComposeError::Store(e) => e.into(),
+            other => CommandError(UserError {
+                code: other.code(),
+                message: other.to_string(),
+                field: other.field(),
+            }),
+        }
+    }
+}

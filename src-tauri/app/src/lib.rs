@@ -2,6 +2,7 @@
 //! rapport-core to the web UI. No business logic lives here.
 
 mod commands;
+mod compose;
 mod error;
 mod links;
 mod oauth;
@@ -97,6 +98,20 @@ pub fn run() {
         .setup(move |app| {
             let _ = window_handle.set(app.handle().clone());
             let scheduler = state.scheduler.clone();
+            let outbox_events = app.handle().clone();
+            let outbox_store = state.store.clone();
+            let worker = tauri::async_runtime::block_on(async move {
+                rapport_core::outbox::OutboxWorker::start(
+                    outbox_store,
+                    Arc::new(move |deliveries: &[rapport_core::outbox::Delivery]| {
+                        let _ = outbox_events.emit(compose::OUTBOX_EVENT, deliveries);
+                    }),
+                )
+            });
+            app.manage(compose::ComposeState {
+                worker,
+                files: Default::default(),
+            });
             app.manage(state);
             app.manage(oauth::PendingSignIn::default());
             tauri::async_runtime::spawn(async move {
@@ -105,6 +120,16 @@ pub fn run() {
                 }
             });
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Files dropped on the window may be attached: the compose form hears of them.
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                if let Some(compose) = window.try_state::<compose::ComposeState>() {
+                    compose.allow_files(paths);
+                }
+                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                let _ = window.emit(compose::FILES_DROPPED_EVENT, names);
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
@@ -150,6 +175,23 @@ pub fn run() {
             oauth::test_connection_signed_in,
             oauth::add_account_signed_in,
             oauth::sign_in_again,
+            compose::send_message,
+            compose::reply_draft,
+            compose::parse_mailto,
+            compose::outbox_entries,
+            compose::retry_outgoing,
+            compose::cancel_outgoing,
+            compose::default_send_account,
+            compose::set_default_send_account,
+            compose::address_suggestions,
+            compose::pick_attachments,
+            compose::list_templates,
+            compose::save_template,
+            compose::delete_template,
+            compose::fill_template,
+            compose::save_draft,
+            compose::list_drafts,
+            compose::delete_draft,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -35,6 +35,17 @@ import type {
 import type { TextPart } from "./types";
 import type { ActionOutcome, MessageAction, PendingSummary, ThreadPage } from "./types";
 import type { BrowserPages, OAuthProviderId } from "./types";
+import type {
+  AddressSuggestion,
+  ComposeDraft,
+  FilledTemplate,
+  MailtoForm,
+  MessageTemplate,
+  OutboxEntry,
+  QueuedMessage,
+  ReplyDraft,
+  ReplyKind,
+} from "./types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -311,4 +322,88 @@ export function addAccountSignedIn(account: NewAccount, grant: string): Promise<
 /** Replaces a sign-in the provider no longer honours; the caller syncs next. */
 export function signInAgain(accountId: number, grant: string): Promise<AccountSummary> {
   return call("sign_in_again", { accountId, grant });
+// ---- Compose and send ----
+
+/** Queues the message; the outbox sends it in the background (now, or when back online). */
+export function sendMessage(draft: ComposeDraft): Promise<QueuedMessage> {
+  return call("send_message", { draft });
+}
+
+/** The compose form prefilled to reply to, reply to all or forward a stored message. */
+export function replyDraft(messageId: number, kind: ReplyKind, attribution: string): Promise<ReplyDraft> {
+  return call("reply_draft", { messageId, kind, attribution });
+}
+
+/** A mailto: link (RFC 6068) as compose fields. */
+export function parseMailto(url: string): Promise<MailtoForm> {
+  return call("parse_mailto", { url });
+}
+
+export function outboxEntries(): Promise<OutboxEntry[]> {
+  return call("outbox_entries");
+}
+
+export function retryOutgoing(id: number): Promise<void> {
+  return call("retry_outgoing", { id });
+}
+
+export function cancelOutgoing(id: number): Promise<void> {
+  return call("cancel_outgoing", { id });
+}
+
+export function defaultSendAccount(): Promise<number | null> {
+  return call("default_send_account");
+}
+
+export function setDefaultSendAccount(accountId: number): Promise<void> {
+  return call("set_default_send_account", { accountId });
+}
+
+export function addressSuggestions(query: string): Promise<AddressSuggestion[]> {
+  return call("address_suggestions", { query });
+}
+
+/** The system file picker (run on the Rust side); the chosen paths, empty if cancelled. */
+export function pickAttachments(): Promise<string[]> {
+  return call("pick_attachments");
+}
+
+export function listTemplates(): Promise<MessageTemplate[]> {
+  return call("list_templates");
+}
+
+export function saveTemplate(template: MessageTemplate): Promise<number> {
+  return call("save_template", { template });
+}
+
+export function deleteTemplate(id: number): Promise<void> {
+  return call("delete_template", { id });
+}
+
+export function fillTemplate(
+  templateId: number,
+  accountId: number,
+  recipient: string | null,
+  today: string,
+  now: string,
+): Promise<FilledTemplate> {
+  return call("fill_template", { templateId, accountId, recipient, today, now });
+}
+
+export function saveDraft(id: number | null, accountId: number | null, subject: string, content: string): Promise<number> {
+  return call("save_draft", { id, accountId, subject, content });
+}
+
+export function deleteDraft(id: number): Promise<void> {
+  return call("delete_draft", { id });
+}
+
+/** After each round of the background sender. */
+export function onOutboxChanged(handler: () => void): Promise<UnlistenFn> {
+  return listen("outbox-changed", () => handler());
+}
+
+/** Files dropped on the window (already allowed as attachments on the Rust side). */
+export function onFilesDropped(handler: (paths: string[]) => void): Promise<UnlistenFn> {
+  return listen<string[]>("compose-files-dropped", (event) => handler(event.payload));
 }

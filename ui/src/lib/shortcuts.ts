@@ -4,7 +4,7 @@
 // in a dialog.
 
 /** Every shortcut Rapport has, as the help sheet lists them. */
-export const shortcutKeys = ["j", "k", "Enter", "e", "#", "u", "s", "v", "/", "g i", "g c", "?"] as const;
+export const shortcutKeys = ["j", "k", "Enter", "e", "#", "u", "s", "v", "/", "g i", "g c", "?", "c", "r", "a", "f"] as const;
 
 export type ShortcutKey = (typeof shortcutKeys)[number];
 

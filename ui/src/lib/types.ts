@@ -490,4 +490,82 @@ export interface BrowserPages {
   successBody: string;
   failureTitle: string;
   failureBody: string;
+// ---- Compose and send ----
+
+export type ReplyKind = "reply" | "replyAll" | "forward";
+
+/** The compose form as the core builds a message from it. */
+export interface ComposeDraft {
+  accountId: number;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  html: string;
+  /** Paths chosen with the picker or dropped on the window. */
+  attachments: string[];
+  inReplyTo: string | null;
+  references: string[];
+}
+
+export interface QueuedMessage {
+  outboxId: number;
+  messageId: string;
+}
+
+export interface ReplyDraft {
+  accountId: number;
+  to: string[];
+  cc: string[];
+  subject: string;
+  quoteHtml: string;
+  inReplyTo: string | null;
+  references: string[];
+}
+
+export interface MailtoForm {
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  body: string;
+  bodyHtml: string;
+}
+
+export type OutboxState = "queued" | "sending" | "sent" | "failed";
+
+export interface OutboxEntry {
+  id: number;
+  accountId: number;
+  accountEmail: string;
+  messageId: string;
+  subject: string;
+  /** JSON array of addresses. */
+  recipients: string;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+  sentAt: number | null;
+  copyState: string;
+}
+
+export interface AddressSuggestion {
+  name: string;
+  address: string;
+  isContact: boolean;
+}
+
+export interface MessageTemplate {
+  id: number;
+  name: string;
+  subject: string;
+  html: string;
+}
+
+export interface FilledTemplate {
+  subject: string;
+  html: string;
+  missing: string[];
 }

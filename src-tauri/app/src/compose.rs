@@ -1,0 +1,266 @@
+//! Compose and send commands: thin calls into `rapport_core::compose` and `outbox`.
+//! Files to attach are only those the user picked in the dialog or dropped on the window
+//! (`ComposeFiles`), so the web view can never name a file to send away.
+
+use std::{collections::HashSet, path::PathBuf, sync::Mutex};
+
+use rapport_core::{
+    compose::{self, mailto, template, Draft, ReplyDraft, ReplyKind},
+    outbox::{self, OutboxWorker, Queued},
+    store::{DraftRecord, OutboxEntry, TemplateRecord},
+};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::{error::CommandError, AppState};
+
+/// The event the window hears after each outbox round (state shown in the outbox view).
+pub const OUTBOX_EVENT: &str = "outbox-changed";
+/// Files dropped on the window, for an open compose form.
+pub const FILES_DROPPED_EVENT: &str = "compose-files-dropped";
+
+/// The background sender and the files the user chose to attach.
+pub struct ComposeState {
+    pub worker: OutboxWorker,
+    pub files: Mutex<HashSet<PathBuf>>,
+}
+
+impl ComposeState {
+    pub fn allow_files(&self, paths: &[PathBuf]) {
+        if let Ok(mut files) = self.files.lock() {
+            files.extend(paths.iter().cloned());
+        }
+    }
+
+    fn allowed(&self, path: &PathBuf) -> bool {
+        self.files.lock().map(|f| f.contains(path)).unwrap_or(false)
+    }
+}
+
+fn not_chosen(path: &std::path::Path) -> CommandError {
+    CommandError(rapport_core::account::UserError {
+        code: "attachment_not_chosen",
+        message: format!(
+            "{} was not chosen as an attachment here. Attach it again with the paperclip or by dropping it on the window.",
+            path.display()
+        ),
+        field: Some("attachments"),
+    })
+}
+
+#[tauri::command]
+pub async fn send_message(
+    state: State<'_, AppState>,
+    compose: State<'_, ComposeState>,
+    draft: Draft,
+) -> Result<Queued, CommandError> {
+    if let Some(path) = draft.attachments.iter().find(|p| !compose.allowed(p)) {
+        return Err(not_chosen(path));
+    }
+    let queued = outbox::queue(&state.store, &draft).await?;
+    compose.worker.wake();
+    Ok(queued)
+}
+
+#[tauri::command]
+pub async fn reply_draft(
+    state: State<'_, AppState>,
+    message_id: i64,
+    kind: ReplyKind,
+    attribution: String,
+) -> Result<ReplyDraft, CommandError> {
+    Ok(compose::reply_draft(&state.store, message_id, kind, &attribution).await?)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MailtoForm {
+    #[serde(flatten)]
+    pub fields: mailto::MailtoDraft,
+    pub body_html: String,
+}
+
+#[tauri::command]
+pub fn parse_mailto(url: String) -> Result<MailtoForm, CommandError> {
+    let fields = mailto::parse(&url).map_err(|e| {
+        CommandError(rapport_core::account::UserError {
+            code: "invalid",
+            message: e.to_string(),
+            field: None,
+        })
+    })?;
+    let body_html = mailto::text_to_html(&fields.body);
+    Ok(MailtoForm { fields, body_html })
+}
+
+#[tauri::command]
+pub async fn outbox_entries(state: State<'_, AppState>) -> Result<Vec<OutboxEntry>, CommandError> {
+    // Sent messages stay listed for a day, so the user sees they went.
+    Ok(state.store.outbox_entries(24 * 3600).await?)
+}
+
+#[tauri::command]
+pub async fn retry_outgoing(
+    state: State<'_, AppState>,
+    compose: State<'_, ComposeState>,
+    id: i64,
+) -> Result<(), CommandError> {
+    state.store.retry_outgoing_now(id).await?;
+    compose.worker.wake();
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn cancel_outgoing(state: State<'_, AppState>, id: i64) -> Result<(), CommandError> {
+    Ok(state.store.cancel_outgoing(id).await?)
+}
+
+#[tauri::command]
+pub async fn default_send_account(state: State<'_, AppState>) -> Result<Option<i64>, CommandError> {
+    Ok(state.store.default_send_account().await?)
+}
+
+#[tauri::command]
+pub async fn set_default_send_account(
+    state: State<'_, AppState>,
+    account_id: i64,
+) -> Result<(), CommandError> {
+    Ok(state.store.set_default_send_account(account_id).await?)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressSuggestion {
+    pub name: String,
+    pub address: String,
+    pub is_contact: bool,
+}
+
+#[tauri::command]
+pub async fn address_suggestions(
+    state: State<'_, AppState>,
+    query: String,
+) -> Result<Vec<AddressSuggestion>, CommandError> {
+    let rows = state.store.address_suggestions(&query, 8).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, address, is_contact)| AddressSuggestion {
+            name,
+            address,
+            is_contact,
+        })
+        .collect())
+}
+
+/// The attachment picker; resolves to the chosen paths (empty when cancelled).
+#[tauri::command]
+pub async fn pick_attachments(
+    app: AppHandle,
+    compose: State<'_, ComposeState>,
+) -> Result<Vec<String>, CommandError> {
+    let (chosen, choice) = tokio::sync::oneshot::channel();
+    app.dialog().file().pick_files(move |paths| {
+        let _ = chosen.send(paths);
+    });
+    let paths: Vec<PathBuf> = choice
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .collect();
+    compose.allow_files(&paths);
+    Ok(paths.iter().map(|p| p.display().to_string()).collect())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilledTemplate {
+    pub subject: String,
+    pub html: String,
+    pub missing: Vec<String>,
+}
+
+#[tauri::command]
+pub async fn list_templates(
+    state: State<'_, AppState>,
+) -> Result<Vec<TemplateRecord>, CommandError> {
+    Ok(state.store.templates().await?)
+}
+
+#[tauri::command]
+pub async fn save_template(
+    state: State<'_, AppState>,
+    template: TemplateRecord,
+) -> Result<i64, CommandError> {
+    Ok(state.store.save_template(&template).await?)
+}
+
+#[tauri::command]
+pub async fn delete_template(state: State<'_, AppState>, id: i64) -> Result<(), CommandError> {
+    Ok(state.store.delete_template(id).await?)
+}
+
+/// A template filled for the first recipient; `today` and `now` come formatted in the
+/// user's language from the window.
+#[tauri::command]
+pub async fn fill_template(
+    state: State<'_, AppState>,
+    template_id: i64,
+    account_id: i64,
+    recipient: Option<String>,
+    today: String,
+    now: String,
+) -> Result<FilledTemplate, CommandError> {
+    let record = state
+        .store
+        .templates()
+        .await?
+        .into_iter()
+        .find(|t| t.id == template_id)
+        .ok_or_else(|| {
+            rapport_core::store::StoreError::NotFound(format!("template {template_id}"))
+        })?;
+    let values =
+        template::values_for(&state.store, account_id, recipient.as_deref(), today, now).await?;
+    let subject = template::fill(&record.subject, &values, false);
+    let html = template::fill(&record.html, &values, true);
+    let mut missing = subject.missing;
+    missing.extend(
+        html.missing
+            .into_iter()
+            .filter(|m| !missing.contains(m))
+            .collect::<Vec<_>>(),
+    );
+    Ok(FilledTemplate {
+        subject: subject.text,
+        html: html.text,
+        missing,
+    })
+}
+
+#[tauri::command]
+pub async fn save_draft(
+    state: State<'_, AppState>,
+    id: Option<i64>,
+    account_id: Option<i64>,
+    subject: String,
+    content: String,
+) -> Result<i64, CommandError> {
+    Ok(state
+        .store
+        .save_draft(id, account_id, &subject, &content)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn list_drafts(state: State<'_, AppState>) -> Result<Vec<DraftRecord>, CommandError> {
+    Ok(state.store.drafts().await?)
+}
+
+#[tauri::command]
+pub async fn delete_draft(state: State<'_, AppState>, id: i64) -> Result<(), CommandError> {
+    Ok(state.store.delete_draft(id).await?)
+}
