@@ -124,6 +124,27 @@ printf '%s' "$hostile_password" | "$bin/rapport-cli" --data-dir "$work/hostile" 
   --ca-file "$CA_FILE" --password-stdin >/dev/null
 "$bin/rapport-cli" --data-dir "$work/hostile" sync --once >/dev/null
 
+# A mailbox for compose.test.mjs, in its own data folder so what it sends changes no other
+# test's counts: one question from a correspondent whose own mailbox is on this server.
+compose_owner=composer@rapport.test
+compose_password=Compose-password-8d4e
+compose_peer=jana@acme.test
+"$root/tests/harness/mailserver.sh" adduser "$work/mail" "$compose_owner" "$compose_password"
+"$bin/rapport-seed" --maildir "$MAIL_ROOT/$compose_owner/Maildir" --owner "$compose_owner" --count 0 >/dev/null
+question="$MAIL_ROOT/$compose_owner/Maildir/cur/$(date +%s).question.rapport:2,"
+printf 'From: Jana Novakova <%s>\r\nTo: %s\r\nSubject: Quarterly offer\r\nMessage-ID: <question-1@acme.test>\r\nDate: %s\r\n\r\nCould you send the quarterly offer?\r\n' \
+  "$compose_peer" "$compose_owner" "$(date -R)" >"$question"
+if [ "$(id -u)" -eq 0 ]; then chown "$MAIL_UID:$MAIL_GID" "$question"; fi
+mkdir -p "$work/compose"
+printf '%s' "$compose_password" | "$bin/rapport-cli" --data-dir "$work/compose" account add --email "$compose_owner" \
+  --name "Compose Tester" --imap-host localhost --imap-port "$IMAP_TLS_PORT" --imap-security tls \
+  --smtp-host localhost --smtp-port "$SMTP_TLS_PORT" --smtp-security tls --since all --contacts all \
+  --ca-file "$CA_FILE" --password-stdin >/dev/null
+"$bin/rapport-cli" --data-dir "$work/compose" sync --once >/dev/null
+export E2E_COMPOSE_DATA_DIR="$work/compose"
+export E2E_COMPOSE_PEER="$compose_peer"
+export E2E_COMPOSE_PEER_MAILDIR="$MAIL_ROOT/$compose_peer/Maildir"
+
 export E2E_DRIVER_PORT=$port
 export E2E_APP="$bin/rapport"
 export E2E_EMPTY_DATA_DIR="$work/empty"
