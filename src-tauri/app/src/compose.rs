@@ -264,3 +264,20 @@ pub async fn list_drafts(state: State<'_, AppState>) -> Result<Vec<DraftRecord>,
 pub async fn delete_draft(state: State<'_, AppState>, id: i64) -> Result<(), CommandError> {
     Ok(state.store.delete_draft(id).await?)
 }
+
+#[tauri::command]
+pub async fn get_signature(
+    state: State<'_, AppState>,
+    account_id: i64,
+) -> Result<rapport_core::store::Signature, CommandError> {
+    Ok(state.store.signature(account_id).await?)
+}
+
+/// Saves an account's signatures; resolves to them as stored (sanitised).
+#[tauri::command]
+pub async fn save_signature(
+    state: State<'_, AppState>,
+    signature: rapport_core::store::Signature,
+) -> Result<rapport_core::store::Signature, CommandError> {
+    Ok(compose::save_signature(&state.store, &signature).await?)
+}

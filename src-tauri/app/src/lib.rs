@@ -192,6 +192,8 @@ pub fn run() {
             compose::save_draft,
             compose::list_drafts,
             compose::delete_draft,
+            compose::get_signature,
+            compose::save_signature,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     conversation,
-    store::{AccountRecord, Person, Store, StoreError},
+    store::{AccountRecord, Person, Signature, Store, StoreError},
 };
 
 /// Attachments above this total are refused before queuing: most servers refuse
@@ -426,6 +426,48 @@ fn escape_html(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Saves an account's signatures, sanitised like mail HTML (they are shown in the app's
+/// own window while composing, and pasted HTML can hold anything).
+pub async fn save_signature(
+    store: &Store,
+    signature: &Signature,
+) -> Result<Signature, ComposeError> {
+    let clean = Signature {
+        account_id: signature.account_id,
+        new_html: crate::mime::sanitize_html(&signature.new_html),
+        reply_html: crate::mime::sanitize_html(&signature.reply_html),
+        above_quote: signature.above_quote,
+    };
+    store.save_signature(&clean).await?;
+    Ok(clean)
+}
+
+/// Drops `<img>` elements that load from the network: quoting a message must not fetch
+/// its tracking pixels in the compose window.
+pub fn without_remote_images(html: &str) -> String {
+    // ASCII lower-casing keeps byte offsets, so positions found in `lower` cut `html`.
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut at = 0;
+    while let Some(found) = lower[at..].find("<img") {
+        let start = at + found;
+        out.push_str(&html[at..start]);
+        let Some(end) = lower[start..].find('>').map(|e| start + e + 1) else {
+            return out;
+        };
+        let tag = &lower[start..end];
+        let remote = ["src=\"http:", "src=\"https:", "src=\"//", "srcset="]
+            .iter()
+            .any(|p| tag.contains(p));
+        if !remote {
+            out.push_str(&html[start..end]);
+        }
+        at = end;
+    }
+    out.push_str(&html[at..]);
+    out
+}
+
 /// The subject with one "Re: " or "Fwd: " in front of what the thread is about.
 pub fn prefixed_subject(kind: ReplyKind, subject: &str) -> String {
     let topic = conversation::normalize_subject(subject);
@@ -496,7 +538,7 @@ pub async fn reply_draft(
     };
 
     let original = match &detail.html {
-        Some(html) => html.clone(),
+        Some(html) => without_remote_images(html),
         None => format!(
             "<pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>",
             escape_html(&detail.text)
@@ -588,6 +630,15 @@ mod tests {
         assert_eq!(images[0].1, "image/png");
         assert!(out.contains(&format!("src=\"cid:{}\"", images[0].0)));
         assert!(out.contains("src=\"https://x/y.png\""));
+    }
+
+    #[test]
+    fn quotes_keep_embedded_images_and_drop_remote_ones() {
+        let html = "<p>a<img src=\"https://t.example/p.gif\" width=\"1\">b<img src=\"data:image/png;base64,AA\"><IMG SRC=\"http://x/y\"></p>";
+        assert_eq!(
+            without_remote_images(html),
+            "<p>ab<img src=\"data:image/png;base64,AA\"></p>"
+        );
     }
 
     #[test]

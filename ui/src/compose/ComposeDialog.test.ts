@@ -85,6 +85,33 @@ describe("ComposeDialog", () => {
   });
 });
 
+describe("signatures", () => {
+  it("puts the reply signature above the quote when asked, and the new-mail one at the end", async () => {
+    vi.mocked(api.getSignature).mockResolvedValue({
+      accountId: 1,
+      newHtml: "<p>New sig</p>",
+      replyHtml: "<p>Reply sig</p>",
+      aboveQuote: true,
+    });
+    setup({ accountId: 1, to: ["jana@acme.cz"], quoteHtml: '<div class="rapport-quote">Quoted</div>', inReplyTo: "q@x" });
+    const body = screen.getByTestId("compose-body");
+    await waitFor(() => expect(body.innerHTML).toContain("Reply sig"));
+    expect(body.innerHTML.indexOf("Reply sig")).toBeLessThan(body.innerHTML.indexOf("Quoted"));
+    expect(body.innerHTML).not.toContain("New sig");
+  });
+
+  it("does not count the signature as something written", async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.getSignature).mockResolvedValue({ accountId: 2, newHtml: "<p>Sig</p>", replyHtml: "", aboveQuote: false });
+    const { onClose } = setup();
+    const body = screen.getByTestId("compose-body");
+    await waitFor(() => expect(body.innerHTML).toContain("Sig"));
+    screen.getByTestId("compose-subject").focus();
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(onClose).toHaveBeenCalled());
+  });
+});
+
 describe("compose helpers", () => {
   it("splits addresses outside quotes and finds placeholders once", () => {
     expect(splitAddresses('a@x, "Doe, Jane" <j@y>; c@z,')).toEqual(["a@x", '"Doe, Jane" <j@y>', "c@z"]);

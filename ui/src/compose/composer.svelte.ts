@@ -15,6 +15,9 @@ export interface ComposeInitial {
   quoteHtml?: string;
   inReplyTo?: string | null;
   references?: string[];
+  attachments?: string[];
+  /** The saved draft this form continues. */
+  draftId?: number | null;
 }
 
 export interface ComposeSession extends ComposeInitial {
@@ -82,4 +85,28 @@ export async function openReply(messageId: number, kind: ReplyKind, attribution:
 export async function openMailto(url: string) {
   const form = await api.parseMailto(url);
   composer.open({ to: form.to, cc: form.cc, bcc: form.bcc, subject: form.subject, html: form.bodyHtml });
+}
+
+/** Reopens a saved draft (the form as it was autosaved). */
+export function openDraft(id: number, content: string) {
+  let form: Partial<Record<string, unknown>> = {};
+  try {
+    form = JSON.parse(content) as Partial<Record<string, unknown>>;
+  } catch {
+    // A draft that cannot be read opens empty rather than not at all.
+  }
+  const list = (value: unknown) => (typeof value === "string" ? splitAddresses(value) : []);
+  composer.open({
+    draftId: id,
+    accountId: typeof form.accountId === "number" ? form.accountId : null,
+    to: list(form.to),
+    cc: list(form.cc),
+    bcc: list(form.bcc),
+    subject: typeof form.subject === "string" ? form.subject : "",
+    html: typeof form.html === "string" ? form.html : "",
+    quoteHtml: "",
+    inReplyTo: typeof form.inReplyTo === "string" ? form.inReplyTo : null,
+    references: Array.isArray(form.references) ? (form.references as string[]) : [],
+    attachments: Array.isArray(form.attachments) ? (form.attachments as string[]) : [],
+  });
 }

@@ -45,6 +45,8 @@ import type {
   QueuedMessage,
   ReplyDraft,
   ReplyKind,
+  SavedDraft,
+  Signature,
 } from "./types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
@@ -406,4 +408,17 @@ export function onOutboxChanged(handler: () => void): Promise<UnlistenFn> {
 /** Files dropped on the window (already allowed as attachments on the Rust side). */
 export function onFilesDropped(handler: (paths: string[]) => void): Promise<UnlistenFn> {
   return listen<string[]>("compose-files-dropped", (event) => handler(event.payload));
+}
+
+export function listDrafts(): Promise<SavedDraft[]> {
+  return call("list_drafts");
+}
+
+export function getSignature(accountId: number): Promise<Signature> {
+  return call("get_signature", { accountId });
+}
+
+/** Saves the signatures; resolves to them as stored (sanitised). */
+export function saveSignature(signature: Signature): Promise<Signature> {
+  return call("save_signature", { signature });
 }

@@ -569,3 +569,19 @@ export interface FilledTemplate {
   html: string;
   missing: string[];
 }
+
+export interface Signature {
+  accountId: number;
+  newHtml: string;
+  replyHtml: string;
+  aboveQuote: boolean;
+}
+
+export interface SavedDraft {
+  id: number;
+  accountId: number | null;
+  /** The compose form as JSON. */
+  content: string;
+  subject: string;
+  updatedAt: number;
+}

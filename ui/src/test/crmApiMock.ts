@@ -58,5 +58,8 @@ export function crmApiMock() {
     deleteDraft: vi.fn(async () => {}),
     onOutboxChanged: vi.fn(async () => () => {}),
     onFilesDropped: vi.fn(async () => () => {}),
+    listDrafts: vi.fn(async () => []),
+    getSignature: vi.fn(async (accountId: number) => ({ accountId, newHtml: "", replyHtml: "", aboveQuote: false })),
+    saveSignature: vi.fn(),
   };
 }

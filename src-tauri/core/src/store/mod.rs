@@ -32,7 +32,7 @@ pub use folders::{FolderRecord, FolderServerState};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
 pub use messages_read::{ThreadListItem, ThreadPage};
-pub use outbox::{DraftRecord, NewOutboxItem, OutboxEntry, OutboxItem, TemplateRecord};
+pub use outbox::{DraftRecord, NewOutboxItem, OutboxEntry, OutboxItem, Signature, TemplateRecord};
 pub use people::MessagePerson;
 
 #[derive(Debug, thiserror::Error)]

@@ -379,7 +379,52 @@ impl Store {
     }
 }
 
+/// An account's signatures (sanitised HTML).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct Signature {
+    pub account_id: i64,
+    pub new_html: String,
+    pub reply_html: String,
+    /// In replies: above the quoted message (else below it).
+    pub above_quote: bool,
+}
+
 impl Store {
+    /// The account's signatures; empty ones when none were set.
+    pub async fn signature(&self, account_id: i64) -> Result<Signature> {
+        let found: Option<Signature> = sqlx::query_as(
+            "SELECT account_id, new_html, reply_html, above_quote FROM signature WHERE account_id = ?",
+        )
+        .bind(account_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.unwrap_or(Signature {
+            account_id,
+            ..Signature::default()
+        }))
+    }
+
+    /// Saves the signatures as given; the caller sanitises them (`compose::save_signature`).
+    pub async fn save_signature(&self, signature: &Signature) -> Result<()> {
+        self.account(signature.account_id).await?;
+        sqlx::query(
+            "INSERT INTO signature (account_id, new_html, reply_html, above_quote, updated_at) \
+             VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (account_id) DO UPDATE SET new_html = excluded.new_html, \
+               reply_html = excluded.reply_html, above_quote = excluded.above_quote, \
+               updated_at = excluded.updated_at",
+        )
+        .bind(signature.account_id)
+        .bind(&signature.new_html)
+        .bind(&signature.reply_html)
+        .bind(signature.above_quote)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Addresses for the To/Cc/Bcc fields: contacts whose name or address starts with
     /// `query` first, then addresses from recent mail. (name, address, is a contact)
     pub async fn address_suggestions(
