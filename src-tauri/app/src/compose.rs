@@ -260,9 +260,55 @@ pub async fn list_drafts(state: State<'_, AppState>) -> Result<Vec<DraftRecord>,
     Ok(state.store.drafts().await?)
 }
 
+/// Deletes a draft (sent or discarded); its copy in the server's Drafts folder goes in
+/// the background.
 #[tauri::command]
 pub async fn delete_draft(state: State<'_, AppState>, id: i64) -> Result<(), CommandError> {
-    Ok(state.store.delete_draft(id).await?)
+    let place = state.store.server_draft(id).await?;
+    state.store.delete_draft(id).await?;
+    if let Some(place) = place {
+        let store = state.store.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = outbox::remove_server_draft(&store, place).await {
+                tracing::warn!("the server copy of a draft could not be removed: {e}");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Saves the draft locally and keeps a copy in the account's Drafts folder (replacing
+/// the previous one). Resolves to the local id and whether the server has a copy; a
+/// server that cannot be reached leaves the local draft, with the reason.
+#[tauri::command]
+pub async fn keep_draft(
+    state: State<'_, AppState>,
+    id: Option<i64>,
+    draft: Draft,
+    content: String,
+) -> Result<KeptDraft, CommandError> {
+    let id = state
+        .store
+        .save_draft(id, Some(draft.account_id), &draft.subject, &content)
+        .await?;
+    let (on_server, server_error) = match outbox::save_server_draft(&state.store, id, &draft).await
+    {
+        Ok(on_server) => (on_server, None),
+        Err(e) => (false, Some(e)),
+    };
+    Ok(KeptDraft {
+        id,
+        on_server,
+        server_error,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptDraft {
+    pub id: i64,
+    pub on_server: bool,
+    pub server_error: Option<String>,
 }
 
 #[tauri::command]
@@ -280,4 +326,23 @@ pub async fn save_signature(
     signature: rapport_core::store::Signature,
 ) -> Result<rapport_core::store::Signature, CommandError> {
     Ok(compose::save_signature(&state.store, &signature).await?)
+}
+
+/// The attachments of a message being forwarded, downloaded if needed, as files the
+/// compose form may attach.
+#[tauri::command]
+pub async fn forward_attachments(
+    state: State<'_, AppState>,
+    compose: State<'_, ComposeState>,
+    message_id: i64,
+) -> Result<Vec<String>, CommandError> {
+    let mut paths = Vec::new();
+    for info in rapport_core::attachments::list_for_message(&state.store, message_id).await? {
+        if info.is_inline {
+            continue;
+        }
+        paths.push(rapport_core::attachments::open(&state.store, &state.data_dir, info.id).await?);
+    }
+    compose.allow_files(&paths);
+    Ok(paths.iter().map(|p| p.display().to_string()).collect())
 }

@@ -194,6 +194,8 @@ pub fn run() {
             compose::delete_draft,
             compose::get_signature,
             compose::save_signature,
+            compose::forward_attachments,
+            compose::keep_draft,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -333,11 +333,19 @@ async fn sent_folder(
     store: &Store,
     account_id: i64,
 ) -> Result<Option<crate::store::FolderRecord>, StoreError> {
+    role_folder(store, account_id, FolderRole::Sent).await
+}
+
+async fn role_folder(
+    store: &Store,
+    account_id: i64,
+    role: FolderRole,
+) -> Result<Option<crate::store::FolderRecord>, StoreError> {
     Ok(store
         .folders(account_id)
         .await?
         .into_iter()
-        .find(|f| f.role() == Some(FolderRole::Sent)))
+        .find(|f| f.role() == Some(role)))
 }
 
 /// Appends the sent message to Sent (unless the provider files it) and stores it at
@@ -416,6 +424,123 @@ async fn file_sent_copy(
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// Keeps a copy of draft `draft_id` in the account's Drafts folder, replacing the copy
+/// saved before. A draft without recipients stays local (a message needs one to be
+/// built). Returns whether a copy is on the server now.
+pub async fn save_server_draft(
+    store: &Store,
+    draft_id: i64,
+    draft: &Draft,
+) -> Result<bool, String> {
+    let account = store
+        .account(draft.account_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(folder) = role_folder(store, account.id, FolderRole::Drafts)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(false);
+    };
+    let built = match compose::build(&account, draft) {
+        Ok(built) => built,
+        Err(ComposeError::NoRecipients) => return Ok(false),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut session = sync::open_session(store, &account)
+        .await
+        .map_err(|e| e.to_user_error().message)?;
+    let result = async {
+        session
+            .append(&folder.raw_name, Some("(\\Draft \\Seen)"), None, &built.raw)
+            .await
+            .map_err(|e| e.to_string())?;
+        let place = search_sent(&mut session, &folder.raw_name, &built.message_id).await?;
+        remove_server_draft_with(store, &mut session, draft_id).await?;
+        store
+            .set_server_draft(
+                draft_id,
+                place.map(|(validity, uid)| (folder.id, validity, uid)),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(place.is_some())
+    }
+    .await;
+    let _ = session.logout().await;
+    result
+}
+
+/// Removes the server copy of a draft (sent or discarded): `place` is what
+/// `Store::server_draft` said, read before the local draft was deleted.
+pub async fn remove_server_draft(store: &Store, place: (i64, u32, u32)) -> Result<(), String> {
+    let folder = store
+        .folder(place.0)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the Drafts folder is gone".to_owned())?;
+    let account = store
+        .account(folder.account_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut session = sync::open_session(store, &account)
+        .await
+        .map_err(|e| e.to_user_error().message)?;
+    let result = expunge_draft_copy(&mut session, &folder.raw_name, place).await;
+    let _ = session.logout().await;
+    result
+}
+
+/// Replaces nothing when the draft has no server copy yet.
+async fn remove_server_draft_with(
+    store: &Store,
+    session: &mut ImapSession,
+    draft_id: i64,
+) -> Result<(), String> {
+    let Some(place) = store
+        .server_draft(draft_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+    if let Some(folder) = store.folder(place.0).await.map_err(|e| e.to_string())? {
+        expunge_draft_copy(session, &folder.raw_name, place).await?;
+    }
+    store
+        .set_server_draft(draft_id, None)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn expunge_draft_copy(
+    session: &mut ImapSession,
+    folder: &str,
+    (_, validity, uid): (i64, u32, u32),
+) -> Result<(), String> {
+    use futures::TryStreamExt;
+    let mailbox = session.select(folder).await.map_err(|e| e.to_string())?;
+    // A different UIDVALIDITY means the old copy's UID names nothing any more.
+    if mailbox.uid_validity != Some(validity) {
+        return Ok(());
+    }
+    let _: Vec<_> = session
+        .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Deleted)")
+        .await
+        .map_err(|e| e.to_string())?
+        .try_collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let _: Vec<_> = session
+        .uid_expunge(uid.to_string())
+        .await
+        .map_err(|e| e.to_string())?
+        .try_collect()
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -439,3 +439,71 @@ async fn template_placeholders_are_filled_from_the_contact() {
     );
     assert!(parsed.text.contains("Alice Sender"), "{}", parsed.text);
 }
+
+/// Every message in `user`'s `folder` whose subject contains `subject`, counted.
+async fn count_by_subject(server: &MailServer, user: &str, folder: &str, subject: &str) -> usize {
+    let mut session = rapport_core::imap::login(
+        &harness_imap(server),
+        user,
+        PASSWORD,
+        &harness_trust(server),
+    )
+    .await
+    .expect("login");
+    session.select(folder).await.expect("select");
+    let found = session
+        .uid_search(format!("SUBJECT \"{subject}\""))
+        .await
+        .expect("search")
+        .len();
+    let _ = session.logout().await;
+    found
+}
+
+#[tokio::test]
+async fn a_draft_kept_on_the_server_is_replaced_on_each_save_and_removed_at_the_end() {
+    let f = fixture("gina@rapport.test").await;
+    let draft_id = f
+        .store
+        .save_draft(None, Some(f.account_id), "Plan", "{}")
+        .await
+        .unwrap();
+    let mut draft = Draft {
+        account_id: f.account_id,
+        to: vec![BOB.into()],
+        subject: "Plan for spring".into(),
+        html: "<p>First thoughts</p>".into(),
+        ..Draft::default()
+    };
+    assert!(outbox::save_server_draft(&f.store, draft_id, &draft)
+        .await
+        .unwrap());
+    draft.html = "<p>Second thoughts</p>".into();
+    assert!(outbox::save_server_draft(&f.store, draft_id, &draft)
+        .await
+        .unwrap());
+    assert_eq!(
+        count_by_subject(&f.server, &f.user, "Drafts", "Plan for spring").await,
+        1
+    );
+    // Without recipients there is no message to keep; the local draft is enough.
+    let empty = Draft {
+        to: vec![],
+        ..draft.clone()
+    };
+    assert!(!outbox::save_server_draft(&f.store, draft_id, &empty)
+        .await
+        .unwrap());
+    let place = f
+        .store
+        .server_draft(draft_id)
+        .await
+        .unwrap()
+        .expect("a server copy");
+    f.store.delete_draft(draft_id).await.unwrap();
+    outbox::remove_server_draft(&f.store, place).await.unwrap();
+    assert_eq!(
+        count_by_subject(&f.server, &f.user, "Drafts", "Plan for spring").await,
+        0
+    );
+}

@@ -71,7 +71,10 @@ export function unfilledPlaceholders(...texts: string[]): string[] {
 
 export async function openReply(messageId: number, kind: ReplyKind, attribution: string) {
   const draft = await api.replyDraft(messageId, kind, attribution);
+  // A forward carries the original's files along.
+  const attachments = kind === "forward" ? await api.forwardAttachments(messageId) : [];
   composer.open({
+    attachments,
     accountId: draft.accountId,
     to: draft.to,
     cc: draft.cc,

@@ -422,3 +422,17 @@ export function getSignature(accountId: number): Promise<Signature> {
 export function saveSignature(signature: Signature): Promise<Signature> {
   return call("save_signature", { signature });
 }
+
+/** A forwarded message's attachments as files to attach (downloaded if needed). */
+export function forwardAttachments(messageId: number): Promise<string[]> {
+  return call("forward_attachments", { messageId });
+}
+
+/** Saves the draft here and in the account's Drafts folder. */
+export function keepDraft(
+  id: number | null,
+  draft: ComposeDraft,
+  content: string,
+): Promise<{ id: number; onServer: boolean; serverError: string | null }> {
+  return call("keep_draft", { id, draft, content });
+}

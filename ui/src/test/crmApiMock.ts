@@ -61,5 +61,7 @@ export function crmApiMock() {
     listDrafts: vi.fn(async () => []),
     getSignature: vi.fn(async (accountId: number) => ({ accountId, newHtml: "", replyHtml: "", aboveQuote: false })),
     saveSignature: vi.fn(),
+    forwardAttachments: vi.fn(async () => []),
+    keepDraft: vi.fn(),
   };
 }

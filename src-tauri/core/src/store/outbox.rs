@@ -370,6 +370,35 @@ impl Store {
         .await?)
     }
 
+    /// Where the server copy of draft `id` is: (folder, UIDVALIDITY, UID).
+    pub async fn server_draft(&self, id: i64) -> Result<Option<(i64, u32, u32)>> {
+        let row: Option<(Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT server_folder_id, server_uidvalidity, server_uid FROM draft WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some((Some(folder), Some(validity), Some(uid))) => {
+                Some((folder, validity as u32, uid as u32))
+            }
+            _ => None,
+        })
+    }
+
+    pub async fn set_server_draft(&self, id: i64, place: Option<(i64, u32, u32)>) -> Result<()> {
+        sqlx::query(
+            "UPDATE draft SET server_folder_id = ?, server_uidvalidity = ?, server_uid = ? WHERE id = ?",
+        )
+        .bind(place.map(|p| p.0))
+        .bind(place.map(|p| p.1 as i64))
+        .bind(place.map(|p| p.2 as i64))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn delete_draft(&self, id: i64) -> Result<()> {
         sqlx::query("DELETE FROM draft WHERE id = ?")
             .bind(id)
