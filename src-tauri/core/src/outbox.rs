@@ -26,6 +26,10 @@ use crate::{
     sync,
 };
 
+/// The longest a login or one message's submission may take. A submission cut off by it
+/// may have reached the server, so it counts as interrupted: checked in Sent before a retry.
+const SUBMISSION_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How long the Sent folder of a provider that files sent mail itself is searched for it.
 const PROVIDER_COPY_WAIT: Duration = Duration::from_secs(4);
 
@@ -117,6 +121,8 @@ enum Attempt {
     Retry(String),
     /// The server refused it for good, or only the user can fix it (password, certificate).
     Refused(String),
+    /// The submission was cut off mid-way: the server may have the message.
+    Unsure(String),
 }
 
 fn smtp_failure(e: SmtpError) -> Attempt {
@@ -226,16 +232,26 @@ async fn attempt_one(
         },
     };
     let wire = compose::wire_form(&item.raw);
-    let result = smtp::send(
-        &mut connections[position].1,
-        &item.envelope_from,
-        &item.recipient_list(),
-        &wire,
+    let result = tokio::time::timeout(
+        SUBMISSION_TIMEOUT,
+        smtp::send(
+            &mut connections[position].1,
+            &item.envelope_from,
+            &item.recipient_list(),
+            &wire,
+        ),
     )
     .await;
     match result {
-        Ok(()) => Attempt::Sent,
-        Err(e) => {
+        Ok(Ok(())) => Attempt::Sent,
+        Err(_) => {
+            connections.remove(position);
+            Attempt::Unsure(format!(
+                "{} stopped answering while the message was being sent. Rapport checks the Sent folder and tries again.",
+                account.smtp.host
+            ))
+        }
+        Ok(Err(e)) => {
             // The connection may be unusable after an error: open a fresh one next time.
             connections.remove(position);
             smtp_failure(e)
@@ -268,6 +284,16 @@ async fn record_attempt(
                 attempts = item.attempts,
                 "send postponed: {error}"
             );
+            Delivery::Retrying {
+                id: item.id,
+                error,
+                at,
+            }
+        }
+        Attempt::Unsure(error) => {
+            let delay = sync::service::backoff(item.attempts, jitter());
+            let at = chrono::Utc::now().timestamp() + delay.as_secs().max(1) as i64;
+            store.requeue_outgoing_unsure(item.id, &error, at).await?;
             Delivery::Retrying {
                 id: item.id,
                 error,

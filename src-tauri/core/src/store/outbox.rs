@@ -171,6 +171,21 @@ impl Store {
         Ok(())
     }
 
+    /// Like `requeue_outgoing`, for an attempt cut off mid-way: the Sent folder is
+    /// searched for the message before it is sent again.
+    pub async fn requeue_outgoing_unsure(&self, id: i64, error: &str, retry_at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'queued', verify_before_send = 1, last_error = ?, \
+             next_attempt_at = ? WHERE id = ?",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The server refused the message for good: it waits for the user.
     pub async fn fail_outgoing(&self, id: i64, error: &str) -> Result<()> {
         sqlx::query("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?")
