@@ -190,12 +190,17 @@ pub async fn list_templates(
     Ok(state.store.templates().await?)
 }
 
+/// Saves a template, its HTML sanitised like mail (it is shown in the compose window).
 #[tauri::command]
 pub async fn save_template(
     state: State<'_, AppState>,
     template: TemplateRecord,
 ) -> Result<i64, CommandError> {
-    Ok(state.store.save_template(&template).await?)
+    let clean = TemplateRecord {
+        html: rapport_core::mime::sanitize_html(&template.html),
+        ..template
+    };
+    Ok(state.store.save_template(&clean).await?)
 }
 
 #[tauri::command]
