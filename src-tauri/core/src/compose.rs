@@ -24,7 +24,7 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 18 * 1024 * 1024;
 pub enum ComposeError {
     #[error("Add at least one recipient in To, Cc or Bcc.")]
     NoRecipients,
-    #[error("“{address}” in {field} is not an email address. Correct it or remove it.")]
+    #[error("“{address}” in {} is not an email address. Correct it or remove it.", field_label(.field))]
     InvalidAddress {
         field: &'static str,
         address: String,
@@ -39,6 +39,15 @@ pub enum ComposeError {
     UnfilledPlaceholders(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "cc" => "Cc",
+        "bcc" => "Bcc",
+        "from" => "From",
+        _ => "To",
+    }
 }
 
 impl ComposeError {
@@ -312,12 +321,10 @@ pub fn build(account: &AccountRecord, draft: &Draft) -> Result<BuiltMessage, Com
         }
         mixed
     };
+    // Recipients and sender were checked above; lettre refuses nothing else here.
     let message = builder
         .multipart(body)
-        .map_err(|e| ComposeError::InvalidAddress {
-            field: "to",
-            address: e.to_string(),
-        })?;
+        .map_err(|_| ComposeError::NoRecipients)?;
     let recipients: Vec<String> = message
         .envelope()
         .to()
@@ -590,6 +597,19 @@ pub async fn reply_draft(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invalid_address_names_its_field_as_the_form_shows_it() {
+        let e = ComposeError::InvalidAddress {
+            field: "cc",
+            address: "nobody".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "“nobody” in Cc is not an email address. Correct it or remove it."
+        );
+        assert_eq!(e.field(), Some("cc"));
+    }
 
     #[test]
     fn bcc_is_removed_with_its_folded_lines_and_nothing_else() {

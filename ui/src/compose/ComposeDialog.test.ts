@@ -55,13 +55,13 @@ describe("ComposeDialog", () => {
     const user = userEvent.setup();
     vi.mocked(api.sendMessage).mockRejectedValue({
       code: "invalid_address",
-      message: "“nobody” in to is not an email address.",
+      message: "“nobody” in To is not an email address.",
       field: "to",
     });
     setup({ to: ["nobody"] });
     await waitFor(() => expect(screen.getByTestId("compose-from")).toHaveValue("2"));
     await user.click(screen.getByTestId("compose-send"));
-    expect(await screen.findByText("“nobody” in to is not an email address.")).toBeInTheDocument();
+    expect(await screen.findByText("“nobody” in To is not an email address.")).toBeInTheDocument();
     expect(screen.getByTestId("compose-to")).toHaveAttribute("aria-invalid", "true");
   });
 
