@@ -14,10 +14,10 @@ use tokio::{sync::Notify, task::JoinHandle};
 
 use crate::{
     account::AccountError,
+    auth,
     compose::{self, BuiltMessage, ComposeError, Draft},
     imap::{FolderRole, ImapSession},
     mime,
-    secrets::{self, SecretKind, SecretRef},
     smtp::{self, SmtpError},
     store::{
         AccountRecord, BatchContext, FetchedMessage, MessageFlags, NewOutboxItem, OutboxItem,
@@ -144,27 +144,28 @@ fn smtp_failure(e: SmtpError) -> Attempt {
     }
 }
 
-/// Logs in to the account's submission server with the password from the keyring.
+/// Logs in to the account's submission server, with its password or its sign-in token.
 async fn open_submission(
     store: &Store,
     account: &AccountRecord,
 ) -> Result<lettre::transport::smtp::client::AsyncSmtpConnection, Attempt> {
-    let password = secrets::load_async(SecretRef::new(store, account.id, SecretKind::Password))
-        .await
-        .map_err(|e| {
-            Attempt::Refused(format!(
-                "The password of {} could not be read from the system keyring ({e}). Open the account's settings and enter it again.",
-                account.email
-            ))
-        })?;
-    smtp::login(
-        &account.smtp,
-        &account.username,
-        &password,
-        &account.trust(),
-    )
-    .await
-    .map_err(smtp_failure)
+    match tokio::time::timeout(SUBMISSION_TIMEOUT, auth::smtp_connection(store, account)).await {
+        Ok(Ok(connection)) => Ok(connection),
+        Ok(Err(auth::LoginError::Smtp(e))) => Err(smtp_failure(e)),
+        Ok(Err(other)) => {
+            let error = sync::SyncError::from(other);
+            let sentence = error.to_user_error().message;
+            if error.needs_user() {
+                Err(Attempt::Refused(sentence))
+            } else {
+                Err(Attempt::Retry(sentence))
+            }
+        }
+        Err(_) => Err(Attempt::Retry(format!(
+            "{} did not finish the login in time. Rapport tries again shortly.",
+            account.smtp.host
+        ))),
+    }
 }
 
 /// Delivers every message that is due, one account connection at a time. Returns what
