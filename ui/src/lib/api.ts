@@ -324,6 +324,8 @@ export function addAccountSignedIn(account: NewAccount, grant: string): Promise<
 /** Replaces a sign-in the provider no longer honours; the caller syncs next. */
 export function signInAgain(accountId: number, grant: string): Promise<AccountSummary> {
   return call("sign_in_again", { accountId, grant });
+}
+
 // ---- Compose and send ----
 
 /** Queues the message; the outbox sends it in the background (now, or when back online). */

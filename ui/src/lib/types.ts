@@ -490,6 +490,8 @@ export interface BrowserPages {
   successBody: string;
   failureTitle: string;
   failureBody: string;
+}
+
 // ---- Compose and send ----
 
 export type ReplyKind = "reply" | "replyAll" | "forward";
