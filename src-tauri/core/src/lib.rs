@@ -11,6 +11,7 @@ pub mod compose;
 pub mod conversation;
 pub mod crm;
 pub mod discovery;
+pub mod followups;
 pub mod imap;
 pub mod logging;
 pub mod mime;

@@ -5,6 +5,7 @@ mod accounts;
 mod changes;
 mod contacts;
 mod folders;
+mod followups;
 mod messages;
 mod messages_read;
 mod outbox;
@@ -29,6 +30,11 @@ pub use contacts::{
     ContactSummary, ContactUpdate, Correspondent, TimelineCursor, TimelineEntry,
 };
 pub use folders::{FolderRecord, FolderServerState};
+pub use followups::{
+    ColdContact, ContactActivity, FollowUpCounts, FollowUpDate, FollowUpLists, FollowUpPerson,
+    FollowUpQuery, FollowUpSettings, FollowUpStatus, MonthActivity, WaitingThread,
+    DEFAULT_COLD_STAGES,
+};
 pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
 pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
 pub use messages_read::{ThreadListItem, ThreadPage};
