@@ -16,6 +16,7 @@ use rapport_core::{
         CompanyPage, CompanySummary, ContactCard, ContactFilter, ContactSummary, ContactUpdate,
         Correspondent, MessageDetail, MessageListItem, MessageQuery, TimelineCursor, TimelineEntry,
     },
+    store::{ContactActivity, FollowUpLists, FollowUpQuery, FollowUpSettings},
     store::{PendingSummary, ThreadPage},
     sync::{SyncOutcome, SyncProgress},
 };
@@ -412,4 +413,59 @@ pub async fn search_messages(
     request: SearchRequest,
 ) -> Result<Vec<MessageListItem>, CommandError> {
     Ok(search::search(&state.store, &request).await?)
+}
+
+/// The follow-up radar's four lists with their counts, as of now in the local time zone.
+#[tauri::command]
+pub async fn list_follow_ups(
+    state: State<'_, AppState>,
+    query: FollowUpQuery,
+) -> Result<FollowUpLists, CommandError> {
+    Ok(state.store.follow_ups(&query).await?)
+}
+
+/// Hides a waiting thread until `until` (Unix seconds), or until it moves on when `None`.
+#[tauri::command]
+pub async fn snooze_follow_up(
+    state: State<'_, AppState>,
+    message_id: i64,
+    until: Option<i64>,
+) -> Result<(), CommandError> {
+    Ok(state.store.snooze_follow_up(message_id, until).await?)
+}
+
+#[tauri::command]
+pub async fn restore_follow_up(
+    state: State<'_, AppState>,
+    message_id: i64,
+) -> Result<(), CommandError> {
+    Ok(state.store.restore_follow_up(message_id).await?)
+}
+
+#[tauri::command]
+pub async fn update_follow_up_settings(
+    state: State<'_, AppState>,
+    settings: FollowUpSettings,
+) -> Result<FollowUpSettings, CommandError> {
+    state.store.set_followup_settings(&settings).await?;
+    Ok(state.store.followup_settings().await?)
+}
+
+/// A contact card's activity: mail per month, reply times, cadence.
+#[tauri::command]
+pub async fn contact_activity(
+    state: State<'_, AppState>,
+    contact_id: i64,
+) -> Result<ContactActivity, CommandError> {
+    Ok(state.store.contact_activity(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn set_contact_cadence(
+    state: State<'_, AppState>,
+    contact_id: i64,
+    days: Option<i64>,
+) -> Result<ContactActivity, CommandError> {
+    state.store.set_contact_cadence(contact_id, days).await?;
+    Ok(state.store.contact_activity(contact_id).await?)
 }

@@ -196,6 +196,12 @@ pub fn run() {
             compose::save_signature,
             compose::forward_attachments,
             compose::keep_draft,
+            commands::list_follow_ups,
+            commands::snooze_follow_up,
+            commands::restore_follow_up,
+            commands::update_follow_up_settings,
+            commands::contact_activity,
+            commands::set_contact_cadence,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -7,6 +7,8 @@ use std::{
     process::ExitCode,
 };
 
+mod followups;
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use rapport_core::{
@@ -83,6 +85,21 @@ enum Command {
     /// Send a message through the account's SMTP server (queued in the outbox first:
     /// if the server cannot be reached it waits there and the app sends it later).
     Send(SendArgs),
+    /// Who is waiting on me, whom am I waiting on, who is going cold, follow-up dates.
+    Followups {
+        /// Stages that can go cold (default: lead, prospect, customer); repeat or comma-separate.
+        #[arg(long, value_delimiter = ',')]
+        stage: Vec<String>,
+        /// Only this contact's items (by address).
+        #[arg(long)]
+        contact: Option<String>,
+        /// Items per list (counts are complete).
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+    },
+    /// Snooze or dismiss a waiting thread, change the follow-up settings or a contact's cadence.
+    #[command(subcommand)]
+    Followup(followups::FollowUpCommand),
 }
 
 #[derive(clap::Args)]
@@ -388,6 +405,12 @@ async fn run(cli: Cli, data_dir: PathBuf) -> Result<()> {
             search_command(&store, &query.join(" "), limit, json).await
         }
         Command::Send(args) => send_command(&store, args, json).await,
+        Command::Followups {
+            stage,
+            contact,
+            limit,
+        } => followups::list(&store, stage, contact, limit, json).await,
+        Command::Followup(command) => followups::command(&store, command, json).await,
     };
     store.close().await;
     result

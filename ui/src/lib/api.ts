@@ -32,6 +32,7 @@ import type {
   TimelineCursor,
   TimelineEntry,
 } from "./types";
+import type { ContactActivity, FollowUpLists, FollowUpQuery, FollowUpSettings } from "./types";
 import type { TextPart } from "./types";
 import type { ActionOutcome, MessageAction, PendingSummary, ThreadPage } from "./types";
 import type { BrowserPages, OAuthProviderId } from "./types";
@@ -324,6 +325,34 @@ export function addAccountSignedIn(account: NewAccount, grant: string): Promise<
 /** Replaces a sign-in the provider no longer honours; the caller syncs next. */
 export function signInAgain(accountId: number, grant: string): Promise<AccountSummary> {
   return call("sign_in_again", { accountId, grant });
+/** The follow-up radar: waiting for a reply, waiting on me, going cold, follow-up dates. */
+export function listFollowUps(query: FollowUpQuery): Promise<FollowUpLists> {
+  return call("list_follow_ups", { query });
+}
+
+/** Hides a waiting thread until `until` (Unix seconds), or until it moves on when null. */
+export function snoozeFollowUp(messageId: number, until: number | null): Promise<void> {
+  return call("snooze_follow_up", { messageId, until });
+}
+
+/** Shows a snoozed or dismissed thread again. */
+export function restoreFollowUp(messageId: number): Promise<void> {
+  return call("restore_follow_up", { messageId });
+}
+
+/** Rejects with field "replyWaitDays", "lookbackDays" or "cadenceDays" when out of range. */
+export function updateFollowUpSettings(settings: FollowUpSettings): Promise<FollowUpSettings> {
+  return call("update_follow_up_settings", { settings });
+}
+
+/** Mail per month, reply times and cadence for a contact card. */
+export function contactActivity(contactId: number): Promise<ContactActivity> {
+  return call("contact_activity", { contactId });
+}
+
+/** A contact's own cadence in days, or null for the usual one. */
+export function setContactCadence(contactId: number, days: number | null): Promise<ContactActivity> {
+  return call("set_contact_cadence", { contactId, days });
 }
 
 // ---- Compose and send ----

@@ -490,6 +490,96 @@ export interface BrowserPages {
   successBody: string;
   failureTitle: string;
   failureBody: string;
+/** The follow-up radar's settings (issue 10). */
+export interface FollowUpSettings {
+  /** Working days after which an unanswered thread shows up. */
+  replyWaitDays: number;
+  /** How far back waiting threads are looked for. */
+  lookbackDays: number;
+  /** Days without mail before a contact goes cold, unless the contact has its own. */
+  cadenceDays: number;
+}
+
+export interface FollowUpQuery {
+  /** Stages that can go cold; null means lead, prospect and customer. */
+  stages: string[] | null;
+  contactId: number | null;
+  /** Items per list; 0 means 200. The counts are always complete. */
+  limit: number;
+}
+
+export interface FollowUpPerson {
+  contactId: number | null;
+  address: string;
+  name: string;
+}
+
+export interface WaitingThread {
+  threadId: number;
+  /** The newest message of the thread: snooze and dismiss name it. */
+  messageId: number;
+  subject: string;
+  date: number;
+  workingDays: number;
+  person: FollowUpPerson;
+}
+
+export interface ColdContact {
+  contactId: number;
+  displayName: string;
+  email: string;
+  stage: string;
+  lastContactAt: number | null;
+  cadenceDays: number;
+  overdueDays: number;
+}
+
+export type FollowUpStatus = "overdue" | "due" | "upcoming";
+
+export interface FollowUpDate {
+  contactId: number;
+  displayName: string;
+  email: string;
+  stage: string;
+  followUpAt: number;
+  status: FollowUpStatus;
+}
+
+export interface FollowUpCounts {
+  awaitingReply: number;
+  awaitingMe: number;
+  goingCold: number;
+  /** Follow-up dates due today or overdue. */
+  due: number;
+}
+
+export interface FollowUpLists {
+  settings: FollowUpSettings;
+  counts: FollowUpCounts;
+  awaitingReply: WaitingThread[];
+  awaitingMe: WaitingThread[];
+  goingCold: ColdContact[];
+  followUps: FollowUpDate[];
+}
+
+export interface MonthActivity {
+  /** "YYYY-MM" */
+  month: string;
+  sent: number;
+  received: number;
+}
+
+export interface ContactActivity {
+  contactId: number;
+  /** The last twelve months, oldest first. */
+  months: MonthActivity[];
+  myMedianReplySecs: number | null;
+  theirMedianReplySecs: number | null;
+  lastInboundAt: number | null;
+  lastOutboundAt: number | null;
+  /** The contact's own cadence; null follows defaultCadenceDays. */
+  cadenceDays: number | null;
+  defaultCadenceDays: number;
 }
 
 // ---- Compose and send ----

@@ -3,9 +3,9 @@
 // gone by then.
 import type { MessageView } from "../lib/types";
 
-export type View = "inbox" | "mailboxes" | "contacts" | "companies" | "preferences";
+export type View = "inbox" | "mailboxes" | "contacts" | "companies" | "preferences" | "followups";
 
-export const views: readonly View[] = ["inbox", "mailboxes", "contacts", "companies", "preferences"];
+export const views: readonly View[] = ["inbox", "mailboxes", "contacts", "companies", "preferences", "followups"];
 
 const storageKey = "rapport.view";
 

@@ -1,5 +1,30 @@
 // The api functions the CRM screens call, as vi.fn()s, for `vi.mock("../lib/api", ...)`.
 import { vi } from "vitest";
+import type { ContactActivity, FollowUpLists } from "../lib/types";
+
+export function emptyFollowUps(): FollowUpLists {
+  return {
+    settings: { replyWaitDays: 3, lookbackDays: 30, cadenceDays: 30 },
+    counts: { awaitingReply: 0, awaitingMe: 0, goingCold: 0, due: 0 },
+    awaitingReply: [],
+    awaitingMe: [],
+    goingCold: [],
+    followUps: [],
+  };
+}
+
+export function quietActivity(contactId = 1): ContactActivity {
+  return {
+    contactId,
+    months: [],
+    myMedianReplySecs: null,
+    theirMedianReplySecs: null,
+    lastInboundAt: null,
+    lastOutboundAt: null,
+    cadenceDays: null,
+    defaultCadenceDays: 30,
+  };
+}
 
 export function crmApiMock() {
   return {
@@ -63,5 +88,11 @@ export function crmApiMock() {
     saveSignature: vi.fn(),
     forwardAttachments: vi.fn(async () => []),
     keepDraft: vi.fn(),
+    listFollowUps: vi.fn(async () => emptyFollowUps()),
+    snoozeFollowUp: vi.fn(),
+    restoreFollowUp: vi.fn(),
+    updateFollowUpSettings: vi.fn(),
+    contactActivity: vi.fn(async () => quietActivity()),
+    setContactCadence: vi.fn(),
   };
 }
