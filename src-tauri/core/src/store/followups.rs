@@ -171,7 +171,9 @@ macro_rules! waiting_query {
     };
 }
 
-const WAITING_FOR_THEM: &str = waiting_query!("p.role IN ('to', 'cc')");
+const WAITING_FOR_THEM: &str = waiting_query!(
+    "p.role IN ('to', 'cc') AND p.address NOT IN (SELECT email FROM account UNION ALL SELECT address FROM account_alias)"
+);
 const WAITING_FOR_ME: &str = waiting_query!(
     "p.role = 'from' AND p.position = 0 AND p.contact_id IS NOT NULL AND m.answered = 0"
 );
