@@ -146,6 +146,23 @@ pub fn domain_of(address: &str) -> &str {
     address.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
 }
 
+/// Local parts (letters and digits only) that mark a machine. `store::followups` spells
+/// the same list in SQL; a test there keeps the two in step.
+pub(crate) const MACHINE_PREFIXES: &[&str] = &[
+    "noreply",
+    "donotreply",
+    "notreply",
+    "mailerdaemon",
+    "postmaster",
+    "bounce",
+    "bounces",
+    "notifications",
+    "notification",
+    "newsletter",
+    "nevyplnovat",
+    "neodpovidejte",
+];
+
 /// Senders that are machines, not people.
 pub fn is_no_reply(address: &str) -> bool {
     let local = address.split('@').next().unwrap_or("");
@@ -153,20 +170,6 @@ pub fn is_no_reply(address: &str) -> bool {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
-    const MACHINE_PREFIXES: &[&str] = &[
-        "noreply",
-        "donotreply",
-        "notreply",
-        "mailerdaemon",
-        "postmaster",
-        "bounce",
-        "bounces",
-        "notifications",
-        "notification",
-        "newsletter",
-        "nevyplnovat",
-        "neodpovidejte",
-    ];
     MACHINE_PREFIXES.iter().any(|p| squashed.starts_with(p))
 }
 

@@ -123,12 +123,22 @@ struct WaitingRow {
     message_id: i64,
     date: i64,
     subject: String,
-    role: String,
-    position: i64,
-    address: String,
+    /// `[address, name, contact id]` of the person picked in SQL.
+    person: String,
+    /// Every row the list holds, before the page limit.
+    total: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ColdRow {
+    contact_id: i64,
     display_name: String,
-    contact_id: Option<i64>,
-    contact_name: Option<String>,
+    email: String,
+    stage: String,
+    last_contact_at: Option<i64>,
+    cadence_days: i64,
+    overdue_days: i64,
+    total: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -140,43 +150,123 @@ struct FollowUpRow {
     follow_up_at: i64,
 }
 
-/// Contacts with their follow-up date, chosen and ordered by `$rest`.
+#[derive(sqlx::FromRow)]
+struct FollowUpPageRow {
+    contact_id: i64,
+    display_name: String,
+    email: String,
+    stage: String,
+    follow_up_at: i64,
+    due: i64,
+}
+
+/// Contacts with their follow-up date (and `$columns`), chosen and ordered by `$rest`.
 macro_rules! follow_up_query {
-    ($rest:literal) => {
+    ($columns:literal, $rest:literal) => {
         concat!(
             "SELECT c.id AS contact_id, c.display_name, c.stage, c.follow_up_at, ",
             "coalesce((SELECT e.address FROM contact_email e WHERE e.contact_id = c.id ",
-            "ORDER BY e.is_primary DESC, e.address LIMIT 1), '') AS email FROM contact c ",
+            "ORDER BY e.is_primary DESC, e.address LIMIT 1), '') AS email",
+            $columns,
+            " FROM contact c ",
             $rest
         )
     };
 }
 
-/// Waiting threads of one direction, with the people `$people` picks from their newest message.
-macro_rules! waiting_query {
-    ($people:literal) => {
+/// True when the address in `$column` is a machine's: its local part without separators
+/// starts with one of `crm::MACHINE_PREFIXES`, bound as a JSON array at `$list`.
+macro_rules! machine_address {
+    ($column:literal, $list:literal) => {
         concat!(
-            "SELECT t.thread_id, t.message_id, t.date, m.subject, p.role, p.position, p.address, ",
-            "p.display_name, p.contact_id, k.display_name AS contact_name ",
-            "FROM thread_latest t ",
-            "JOIN message m ON m.id = t.message_id ",
-            "JOIN participant p ON p.message_id = t.message_id ",
-            "LEFT JOIN contact k ON k.id = p.contact_id ",
-            "WHERE t.direction = ? AND t.is_bulk = 0 AND t.date >= ? AND t.date < ? AND ",
-            $people,
-            " AND NOT EXISTS (SELECT 1 FROM followup_dismissal d WHERE d.message_id = t.message_id ",
-            "AND (d.until IS NULL OR d.until > ?)) ",
-            "ORDER BY t.date, t.message_id"
+            "EXISTS (SELECT 1 FROM json_each(",
+            $list,
+            ") j WHERE substr(",
+            "replace(replace(replace(replace(substr(",
+            $column,
+            ", 1, instr(",
+            $column,
+            ", '@') - 1), ",
+            "'.', ''), '-', ''), '_', ''), '+', ''), 1, length(j.value)) = j.value)"
         )
     };
 }
 
-const WAITING_FOR_THEM: &str = waiting_query!(
-    "p.role IN ('to', 'cc') AND p.address NOT IN (SELECT email FROM account UNION ALL SELECT address FROM account_alias)"
+/// Snoozed until after `$now`, or dismissed.
+macro_rules! hidden {
+    ($now:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM followup_dismissal d WHERE d.message_id = t.message_id ",
+            "AND (d.until IS NULL OR d.until > ",
+            $now,
+            "))"
+        )
+    };
+}
+
+// The lists are filtered, counted (`count(*) OVER ()`) and paged inside SQLite: on a big
+// store thousands of threads can wait, and only a page of them should cross into Rust.
+// ?1 since, ?2 cutoff, ?3 now, ?4 machine prefixes, ?5 contact or NULL, ?6 page size.
+
+/// My message is the newest: the person is the recipient most worth waiting on (a
+/// contact before a stranger, To before Cc, then the order named), never me or a machine.
+const WAITING_FOR_THEM: &str = concat!(
+    "SELECT thread_id, message_id, date, subject, person, count(*) OVER () AS total FROM (",
+    "SELECT t.thread_id, t.message_id, t.date, m.subject, ",
+    "(SELECT json_array(p.address, coalesce(k.display_name, p.display_name), p.contact_id) ",
+    " FROM participant p LEFT JOIN contact k ON k.id = p.contact_id ",
+    " WHERE p.message_id = t.message_id AND p.role IN ('to', 'cc') ",
+    " AND p.address NOT IN (SELECT email FROM account UNION ALL SELECT address FROM account_alias) ",
+    " AND NOT ", machine_address!("p.address", "?4"),
+    " ORDER BY p.contact_id IS NULL, p.role <> 'to', p.position LIMIT 1) AS person ",
+    "FROM thread_latest t JOIN message m ON m.id = t.message_id ",
+    "WHERE t.direction = 'out' AND t.is_bulk = 0 AND t.date >= ?1 AND t.date < ?2 ",
+    "AND NOT ", hidden!("?3"),
+    " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM participant q WHERE q.message_id = t.message_id ",
+    " AND q.role IN ('to', 'cc') AND q.contact_id = ?5))",
+    ") WHERE person IS NOT NULL ORDER BY date, message_id LIMIT ?6"
 );
-const WAITING_FOR_ME: &str = waiting_query!(
-    "p.role = 'from' AND p.position = 0 AND p.contact_id IS NOT NULL AND m.answered = 0"
+
+/// A contact's message is the newest, not a mailing list's or a machine's, and not
+/// answered from another client either (the \Answered flag).
+const WAITING_FOR_ME: &str = concat!(
+    "SELECT t.thread_id, t.message_id, t.date, m.subject, ",
+    "json_array(p.address, coalesce(k.display_name, p.display_name), p.contact_id) AS person, ",
+    "count(*) OVER () AS total ",
+    "FROM thread_latest t JOIN message m ON m.id = t.message_id ",
+    "JOIN participant p ON p.message_id = t.message_id AND p.role = 'from' AND p.position = 0 ",
+    "LEFT JOIN contact k ON k.id = p.contact_id ",
+    "WHERE t.direction = 'in' AND t.is_bulk = 0 AND t.date >= ?1 AND t.date < ?2 ",
+    "AND p.contact_id IS NOT NULL AND m.answered = 0 ",
+    "AND NOT ",
+    hidden!("?3"),
+    " AND NOT ",
+    machine_address!("p.address", "?4"),
+    " AND (?5 IS NULL OR p.contact_id = ?5) ",
+    "ORDER BY t.date, t.message_id LIMIT ?6"
 );
+
+/// ?1 usual cadence, ?2 now, ?3 stages (JSON), ?4 contact or NULL, ?5 page size.
+const GOING_COLD: &str = concat!(
+    "SELECT c.id AS contact_id, c.display_name, c.stage, c.last_contact_at, s.cadence_days, ",
+    "s.overdue / 86400 AS overdue_days, s.total, ",
+    "coalesce((SELECT e.address FROM contact_email e WHERE e.contact_id = c.id ",
+    "ORDER BY e.is_primary DESC, e.address LIMIT 1), '') AS email ",
+    "FROM (SELECT id, cadence_days, overdue, count(*) OVER () AS total FROM (",
+    "  SELECT c.id, coalesce(c.cadence_days, ?1) AS cadence_days, ",
+    "  ?2 - coalesce(c.last_contact_at, c.created_at) - coalesce(c.cadence_days, ?1) * 86400 AS overdue ",
+    "  FROM contact c WHERE c.stage IN (SELECT value FROM json_each(?3)) AND (?4 IS NULL OR c.id = ?4)",
+    ") WHERE overdue > 0 ORDER BY overdue DESC, id LIMIT ?5) s ",
+    "JOIN contact c ON c.id = s.id ORDER BY s.overdue DESC, c.id"
+);
+
+/// Which waiting threads to list: sent in [since, cutoff), optionally one contact's.
+struct WaitingWindow {
+    since: i64,
+    cutoff: i64,
+    contact: Option<i64>,
+    limit: i64,
+}
 
 fn invalid(field: &'static str, message: String) -> StoreError {
     StoreError::Invalid { field, message }
@@ -255,38 +345,28 @@ impl Store {
         now: &DateTime<Tz>,
     ) -> Result<FollowUpLists> {
         let settings = self.followup_settings().await?;
-        let limit = if query.limit == 0 { 200 } else { query.limit };
-        let cutoff = followups::waiting_cutoff(now, settings.reply_wait_days as u32);
-        let since = now.timestamp() - settings.lookback_days * 86_400;
-
-        let mut awaiting_reply = self.waiting(true, since, cutoff, now).await?;
-        let mut awaiting_me = self.waiting(false, since, cutoff, now).await?;
-        let mut going_cold = self
-            .going_cold(query.stages.as_deref(), &settings, now.timestamp())
-            .await?;
-        let mut follow_ups = self.follow_up_dates(now).await?;
-        if let Some(contact) = query.contact_id {
-            awaiting_reply.retain(|t| t.person.contact_id == Some(contact));
-            awaiting_me.retain(|t| t.person.contact_id == Some(contact));
-            going_cold.retain(|c| c.contact_id == contact);
-            follow_ups.retain(|f| f.contact_id == contact);
-        }
-        let counts = FollowUpCounts {
-            awaiting_reply: awaiting_reply.len(),
-            awaiting_me: awaiting_me.len(),
-            going_cold: going_cold.len(),
-            due: follow_ups
-                .iter()
-                .filter(|f| f.status != FollowUpStatus::Upcoming)
-                .count(),
+        let limit = if query.limit == 0 { 200 } else { query.limit } as i64;
+        let window = WaitingWindow {
+            since: now.timestamp() - settings.lookback_days * 86_400,
+            cutoff: followups::waiting_cutoff(now, settings.reply_wait_days as u32),
+            contact: query.contact_id,
+            limit,
         };
-        awaiting_reply.truncate(limit);
-        awaiting_me.truncate(limit);
-        going_cold.truncate(limit);
-        follow_ups.truncate(limit);
+        let (awaiting_reply, awaiting_reply_count) =
+            self.waiting(WAITING_FOR_THEM, &window, now).await?;
+        let (awaiting_me, awaiting_me_count) = self.waiting(WAITING_FOR_ME, &window, now).await?;
+        let (going_cold, going_cold_count) = self
+            .going_cold(query, &settings, now.timestamp(), limit)
+            .await?;
+        let (follow_ups, due) = self.follow_up_dates(query.contact_id, now, limit).await?;
         Ok(FollowUpLists {
             settings,
-            counts,
+            counts: FollowUpCounts {
+                awaiting_reply: awaiting_reply_count,
+                awaiting_me: awaiting_me_count,
+                going_cold: going_cold_count,
+                due,
+            },
             awaiting_reply,
             awaiting_me,
             going_cold,
@@ -294,110 +374,120 @@ impl Store {
         })
     }
 
-    /// Threads whose newest message went out (`mine`) or came in, sent in the lookback
-    /// window but before `cutoff`, neither snoozed nor dismissed. Waiting on me means a
-    /// contact wrote, not a machine or a mailing list, and I did not answer elsewhere
-    /// (the \Answered flag another client set counts).
+    /// A page of waiting threads (`WAITING_FOR_THEM` or `WAITING_FOR_ME`) and how many
+    /// wait in all.
     async fn waiting<Tz: TimeZone>(
         &self,
-        mine: bool,
-        since: i64,
-        cutoff: i64,
+        sql: &'static str,
+        window: &WaitingWindow,
         now: &DateTime<Tz>,
-    ) -> Result<Vec<WaitingThread>> {
-        let sql = if mine {
-            WAITING_FOR_THEM
-        } else {
-            WAITING_FOR_ME
-        };
+    ) -> Result<(Vec<WaitingThread>, usize)> {
+        let machines = serde_json::to_string(crm::MACHINE_PREFIXES)
+            .map_err(|e| StoreError::Corrupt(format!("machine prefixes: {e}")))?;
         let rows: Vec<WaitingRow> = sqlx::query_as(sql)
-            .bind(if mine { "out" } else { "in" })
-            .bind(since)
-            .bind(cutoff)
+            .bind(window.since)
+            .bind(window.cutoff)
             .bind(now.timestamp())
+            .bind(machines)
+            .bind(window.contact)
+            .bind(window.limit)
             .fetch_all(&self.pool)
             .await?;
-
-        // A message to several people waits on the most relevant one: a contact before a
-        // stranger, To before Cc, then the order they were named in.
-        let rank = |r: &WaitingRow| (r.contact_id.is_none(), r.role != "to", r.position);
-        let mut order: Vec<i64> = Vec::new();
-        let mut best: HashMap<i64, WaitingRow> = HashMap::new();
-        for row in rows {
-            if crm::is_no_reply(&row.address) {
-                continue;
-            }
-            match best.get(&row.message_id) {
-                Some(current) if rank(current) <= rank(&row) => {}
-                Some(_) => {
-                    best.insert(row.message_id, row);
-                }
-                None => {
-                    order.push(row.message_id);
-                    best.insert(row.message_id, row);
-                }
-            }
-        }
-        Ok(order
+        let total = rows.first().map_or(0, |r| r.total as usize);
+        let threads = rows
             .into_iter()
-            .filter_map(|id| best.remove(&id))
-            .map(|row| WaitingThread {
-                thread_id: row.thread_id,
-                message_id: row.message_id,
-                subject: row.subject,
-                date: row.date,
-                working_days: followups::working_days_since(now, row.date),
-                person: FollowUpPerson {
-                    contact_id: row.contact_id,
-                    address: row.address,
-                    name: row.contact_name.unwrap_or(row.display_name),
-                },
+            .map(|row| {
+                let (address, name, contact_id): (String, String, Option<i64>) =
+                    serde_json::from_str(&row.person).map_err(|e| {
+                        StoreError::Corrupt(format!("person of message {}: {e}", row.message_id))
+                    })?;
+                Ok(WaitingThread {
+                    thread_id: row.thread_id,
+                    message_id: row.message_id,
+                    subject: row.subject,
+                    date: row.date,
+                    working_days: followups::working_days_since(now, row.date),
+                    person: FollowUpPerson {
+                        contact_id,
+                        address,
+                        name,
+                    },
+                })
             })
-            .collect())
+            .collect::<Result<Vec<_>>>()?;
+        Ok((threads, total))
     }
 
     async fn going_cold(
         &self,
-        stages: Option<&[String]>,
+        query: &FollowUpQuery,
         settings: &FollowUpSettings,
         now: i64,
-    ) -> Result<Vec<ColdContact>> {
-        let stages: Vec<&str> = match stages {
+        limit: i64,
+    ) -> Result<(Vec<ColdContact>, usize)> {
+        let stages: Vec<&str> = match &query.stages {
             None => DEFAULT_COLD_STAGES.to_vec(),
             Some(stages) => stages.iter().map(String::as_str).collect(),
         };
         let stages = serde_json::to_string(&stages)
             .map_err(|e| StoreError::Corrupt(format!("stage list: {e}")))?;
-        Ok(sqlx::query_as(
-            "SELECT contact_id, display_name, email, stage, last_contact_at, cadence_days, \
-                    overdue / 86400 AS overdue_days \
-             FROM (SELECT c.id AS contact_id, c.display_name, c.stage, c.last_contact_at, \
-                          coalesce(c.cadence_days, ?1) AS cadence_days, \
-                          ?2 - coalesce(c.last_contact_at, c.created_at) - coalesce(c.cadence_days, ?1) * 86400 AS overdue, \
-                          coalesce((SELECT e.address FROM contact_email e WHERE e.contact_id = c.id \
-                                    ORDER BY e.is_primary DESC, e.address LIMIT 1), '') AS email \
-                   FROM contact c WHERE c.stage IN (SELECT value FROM json_each(?3))) \
-             WHERE overdue > 0 \
-             ORDER BY overdue DESC, contact_id",
-        )
-        .bind(settings.cadence_days)
-        .bind(now)
-        .bind(stages)
-        .fetch_all(&self.pool)
-        .await?)
+        let rows: Vec<ColdRow> = sqlx::query_as(GOING_COLD)
+            .bind(settings.cadence_days)
+            .bind(now)
+            .bind(stages)
+            .bind(query.contact_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = rows.first().map_or(0, |r| r.total as usize);
+        let contacts = rows
+            .into_iter()
+            .map(|r| ColdContact {
+                contact_id: r.contact_id,
+                display_name: r.display_name,
+                email: r.email,
+                stage: r.stage,
+                last_contact_at: r.last_contact_at,
+                cadence_days: r.cadence_days,
+                overdue_days: r.overdue_days,
+            })
+            .collect();
+        Ok((contacts, total))
     }
 
-    async fn follow_up_dates<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> Result<Vec<FollowUpDate>> {
-        let rows: Vec<FollowUpRow> = sqlx::query_as(follow_up_query!(
-            "WHERE c.follow_up_at IS NOT NULL ORDER BY c.follow_up_at, c.id"
+    /// Follow-up dates, earliest first, and how many are due today or overdue.
+    async fn follow_up_dates<Tz: TimeZone>(
+        &self,
+        contact: Option<i64>,
+        now: &DateTime<Tz>,
+        limit: i64,
+    ) -> Result<(Vec<FollowUpDate>, usize)> {
+        let (today, tomorrow) = (followups::start_of_today(now), followups::end_of_today(now));
+        let rows: Vec<FollowUpPageRow> = sqlx::query_as(follow_up_query!(
+            ", sum(c.follow_up_at < ?1) OVER () AS due",
+            "WHERE c.follow_up_at IS NOT NULL AND (?2 IS NULL OR c.id = ?2) \
+             ORDER BY c.follow_up_at, c.id LIMIT ?3"
         ))
+        .bind(tomorrow)
+        .bind(contact)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let (today, tomorrow) = (followups::start_of_today(now), followups::end_of_today(now));
-        Ok(rows
+        let due = rows.first().map_or(0, |r| r.due as usize);
+        let dates = rows
             .into_iter()
-            .map(|row| follow_up_date(row, today, tomorrow))
-            .collect())
+            .map(|r| {
+                let row = FollowUpRow {
+                    contact_id: r.contact_id,
+                    display_name: r.display_name,
+                    email: r.email,
+                    stage: r.stage,
+                    follow_up_at: r.follow_up_at,
+                };
+                follow_up_date(row, today, tomorrow)
+            })
+            .collect();
+        Ok((dates, due))
     }
 
     /// Follow-up dates that came due after `since` and by `now`: what a notifier that last
@@ -405,6 +495,7 @@ impl Store {
     /// its day begins.
     pub async fn follow_ups_due_between(&self, since: i64, now: i64) -> Result<Vec<FollowUpDate>> {
         let rows: Vec<FollowUpRow> = sqlx::query_as(follow_up_query!(
+            "",
             "WHERE c.follow_up_at > ? AND c.follow_up_at <= ? ORDER BY c.follow_up_at, c.id"
         ))
         .bind(since)
@@ -1161,6 +1252,61 @@ mod tests {
         assert_eq!(
             (activity.cadence_days, activity.default_cadence_days),
             (None, 30)
+        );
+    }
+    #[tokio::test]
+    async fn the_sql_machine_check_agrees_with_the_crm_one() {
+        let (store, _dir) = temp_store().await;
+        let machines = serde_json::to_string(crm::MACHINE_PREFIXES).unwrap();
+        for address in [
+            "noreply@shop.cz",
+            "no-reply@shop.cz",
+            "no_reply@bank.cz",
+            "do.not.reply@x.pl",
+            "mailer-daemon@x.cz",
+            "bounces+123@list.org",
+            "notifications@github.com",
+            "newsletter@news.ua",
+            "neodpovidejte@firma.cz",
+            "jana@shop.cz",
+            "norbert@firma.cz",
+            "post@firma.cz",
+        ] {
+            let sql: bool = sqlx::query_scalar(concat!("SELECT ", machine_address!("?1", "?2")))
+                .bind(address)
+                .bind(&machines)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+            assert_eq!(sql, crm::is_no_reply(address), "{address}");
+        }
+    }
+
+    #[tokio::test]
+    async fn counts_stay_complete_when_the_page_is_short() {
+        let (store, _dir, account, inbox) = seeded().await;
+        let to_machine = mail(
+            "receipt",
+            ME,
+            "noreply@bank.cz",
+            "Thu, 10 Jan 2030 10:00:00 +0000",
+            "",
+        );
+        store_mail(&store, account, inbox, 60, &to_machine, false).await;
+        let page = store
+            .follow_ups_at(
+                &FollowUpQuery {
+                    limit: 1,
+                    ..FollowUpQuery::default()
+                },
+                &wednesday(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(subjects(&page.awaiting_reply), ["re-meeting"]);
+        assert_eq!(
+            page.counts.awaiting_reply, 2,
+            "mail to a machine waits for nobody"
         );
     }
 }
