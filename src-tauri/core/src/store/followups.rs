@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Local, TimeZone};
 use serde::{Deserialize, Serialize};
 
 use super::{now, Result, Store, StoreError};
-use crate::{crm, followups};
+use crate::followups;
 
 /// The stages whose silence matters unless the user picks others.
 pub const DEFAULT_COLD_STAGES: [&str; 3] = ["lead", "prospect", "customer"];
@@ -730,7 +730,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        crm::ContactPolicy,
+        crm::{self, ContactPolicy},
         mime::parse,
         store::{
             test_support::{account_with_folders, temp_store},
