@@ -9,6 +9,7 @@
 //! `--store-only` runs just the generated store (no mail server needed).
 //! A missed target is a result, not an error: the exit code is 0 unless a step failed.
 
+mod followups_store;
 mod mail_text;
 mod mailbox;
 mod search_store;
@@ -43,6 +44,8 @@ const TARGET_TIMELINE_P95_MS: f64 = 50.0;
 const TARGET_CRM_PAGE_P95_MS: f64 = 20.0;
 /// Issue 6: search on the generated store.
 const TARGET_SEARCH_P95_MS: f64 = 100.0;
+/// Issue 10: the four follow-up lists together on the generated store.
+const TARGET_FOLLOWUPS_P95_MS: f64 = 50.0;
 
 #[derive(Parser)]
 #[command(
@@ -781,6 +784,13 @@ fn targets(
                 TARGET_SEARCH_P95_MS,
             ));
         }
+        out.push(Target::new(
+            format!("{} messages: all four follow-up lists p95", t.messages),
+            t.followups.p95_ms,
+            " ms",
+            "<=",
+            TARGET_FOLLOWUPS_P95_MS,
+        ));
     }
     out
 }
@@ -982,6 +992,22 @@ fn print_report(report: &Report) {
                 }
             );
         }
+        let f = &t.followups;
+        println!(
+            "  follow-ups, all four lists ({} working days, {} days back: {} waiting for a reply, {} waiting on me, {} going cold, {} dates, {} due; {} runs): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms{}",
+            f.reply_wait_days,
+            f.lookback_days,
+            f.awaiting_reply,
+            f.awaiting_me,
+            f.going_cold,
+            f.follow_up_dates,
+            f.due,
+            f.runs,
+            f.p50_ms,
+            f.p95_ms,
+            f.max_ms,
+            verdict(format!("{} messages: all four follow-up lists p95", t.messages))
+        );
     }
     println!();
     let missed: Vec<&Target> = report.targets.iter().filter(|t| !t.pass).collect();

@@ -83,6 +83,7 @@ pub struct TimelineStoreResult {
     pub busiest: Busiest,
     pub companies: CompanyTimelines,
     pub search: crate::search_store::SearchStoreResult,
+    pub followups: crate::followups_store::FollowUpFigures,
 }
 
 #[derive(Debug, Serialize)]
@@ -216,9 +217,9 @@ impl Zipf {
 
 const INSERT_MESSAGES: &str =
     "INSERT INTO message (id, dedup_key, message_id, in_reply_to, subject, date, \
-     snippet, direction, is_bulk, size, has_attachments, seen, created_at) \
+     snippet, direction, is_bulk, size, has_attachments, seen, created_at, thread_id) \
      SELECT value->>0, value->>1, value->>1, value->>2, value->>3, value->>4, value->>5, \
-     value->>6, value->>7, value->>8, value->>9, value->>10, value->>11 FROM json_each(?)";
+     value->>6, value->>7, value->>8, value->>9, value->>10, value->>11, value->>12 FROM json_each(?)";
 const INSERT_PARTICIPANTS: &str = "INSERT INTO participant (message_id, role, position, address, \
      display_name, contact_id, date) \
      SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
@@ -240,6 +241,7 @@ type MessageRow = (
     i64,
     String,
     &'static str,
+    i64,
     i64,
     i64,
     i64,
@@ -322,7 +324,17 @@ async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result
         .enumerate()
         .map(|(i, c)| (i as i64 + 1, c.name.as_str(), c.domain.as_str()))
         .collect();
-    let contact_rows: Vec<(i64, &str, &str, Option<i64>)> = contacts
+    // A tenth of the contacts are leads, a tenth prospects, a twentieth customers (the
+    // stages that can go cold); one in fifty has a follow-up date within 20 days either way.
+    let stage_of = |i: usize| match i % 20 {
+        0 | 1 => "lead",
+        2 | 3 => "prospect",
+        4 => "customer",
+        _ => "contact",
+    };
+    let follow_up_of =
+        |i: usize| (i % 50 == 7).then(|| now + ((i / 50) % 41) as i64 * 86_400 - 20 * 86_400);
+    let contact_rows: Vec<(i64, &str, &str, Option<i64>, &str, Option<i64>)> = contacts
         .iter()
         .enumerate()
         .map(|(i, c)| {
@@ -331,6 +343,8 @@ async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result
                 c.name.as_str(),
                 if i % 4 == 0 { "sent" } else { "received" },
                 c.company.map(|co| co as i64 + 1),
+                stage_of(i),
+                follow_up_of(i),
             )
         })
         .collect();
@@ -344,8 +358,8 @@ async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO contact (id, display_name, origin, company_id, created_at, updated_at) \
-         SELECT value->>0, value->>1, value->>2, value->>3, ?, ? FROM json_each(?)",
+        "INSERT INTO contact (id, display_name, origin, company_id, stage, follow_up_at, created_at, updated_at) \
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, ?, ? FROM json_each(?)",
     )
     .bind(now)
     .bind(now)
@@ -376,6 +390,9 @@ async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result
     let span = 5 * 365 * 86_400i64;
     let start = now - span;
     let mut uid_next = [0i64; 14];
+    // Each message's thread, named by its first message as the sync writer names it.
+    let mut thread_of: Vec<i64> = Vec::with_capacity(spec.messages + 1);
+    thread_of.push(0);
     let (mut participants, mut locations) = (0usize, 0usize);
     let n = spec.messages;
     let mut first = 0usize;
@@ -488,6 +505,11 @@ async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result
             }
             let answered = (id > 50 && !bulk && rng.chance(30)).then(|| rng.below(40));
             let in_reply_to = answered.map(|back| header_id(id - 1 - back as i64));
+            let thread_id = match answered {
+                Some(back) => thread_of[(id - 1 - back as i64) as usize],
+                None => id,
+            };
+            thread_of.push(thread_id);
             let subject = if bulk {
                 "Akce týdne: -30 % / Weekly deals".to_owned()
             } else {
@@ -532,6 +554,7 @@ async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result
                 (!bulk && rng.chance(20)) as i64,
                 seen as i64,
                 now,
+                thread_id,
             ));
             bodies.push((id, text));
         }
@@ -691,7 +714,7 @@ struct StoreMarker {
 
 const MARKER: &str = "bench-store.json";
 /// Bumped whenever the generator's output changes.
-const MARKER_FORMAT: u32 = 3;
+const MARKER_FORMAT: u32 = 4;
 
 fn kept_store(dir: &Path, spec: &Spec) -> Option<StoreMarker> {
     let marker: StoreMarker =
@@ -809,6 +832,7 @@ pub async fn run(spec: &Spec) -> Result<TimelineStoreResult> {
 
     let companies = company_timelines(&store, &population, spec.queries, &mut rng).await?;
     let search = crate::search_store::run(&store, &population, spec.queries, &mut rng).await?;
+    let followups = crate::followups_store::run(&store, spec.queries).await?;
     store.close().await;
     Ok(TimelineStoreResult {
         messages: spec.messages,
@@ -839,6 +863,7 @@ pub async fn run(spec: &Spec) -> Result<TimelineStoreResult> {
         },
         companies,
         search,
+        followups,
     })
 }
 
