@@ -213,42 +213,63 @@ macro_rules! hidden {
 // store thousands of threads can wait, and only a page of them should cross into Rust.
 // ?1 since, ?2 cutoff, ?3 now, ?4 contact or NULL, ?5 page size.
 
+/// A recipient of `p`'s message worth waiting on: not me, not a machine.
+macro_rules! awaited_recipient {
+    () => {
+        concat!(
+            "p.role IN ('to', 'cc') ",
+            "AND p.address NOT IN (SELECT email FROM account UNION ALL SELECT address FROM account_alias) ",
+            "AND NOT ",
+            machine_address!("p.address")
+        )
+    };
+}
+
+// Each query picks and counts its page on narrow rows first, then reads subjects and
+// people for the page alone.
+
 /// My message is the newest: the person is the recipient most worth waiting on (a
-/// contact before a stranger, To before Cc, then the order named), never me or a machine.
+/// contact before a stranger, To before Cc, then the order named).
 const WAITING_FOR_THEM: &str = concat!(
-    "SELECT thread_id, message_id, date, subject, person, count(*) OVER () AS total FROM (",
-    "SELECT t.thread_id, t.message_id, t.date, m.subject, ",
+    "SELECT w.thread_id, w.message_id, w.date, m.subject, w.total, ",
     "(SELECT json_array(p.address, coalesce(k.display_name, p.display_name), p.contact_id) ",
     " FROM participant p LEFT JOIN contact k ON k.id = p.contact_id ",
-    " WHERE p.message_id = t.message_id AND p.role IN ('to', 'cc') ",
-    " AND p.address NOT IN (SELECT email FROM account UNION ALL SELECT address FROM account_alias) ",
-    " AND NOT ", machine_address!("p.address"),
+    " WHERE p.message_id = w.message_id AND ",
+    awaited_recipient!(),
     " ORDER BY p.contact_id IS NULL, p.role <> 'to', p.position LIMIT 1) AS person ",
-    "FROM thread_latest t JOIN message m ON m.id = t.message_id ",
-    "WHERE t.direction = 'out' AND t.is_bulk = 0 AND t.date >= ?1 AND t.date < ?2 ",
-    "AND NOT ", hidden!("?3"),
+    "FROM (SELECT t.thread_id, t.message_id, t.date, count(*) OVER () AS total ",
+    " FROM thread_latest t ",
+    " WHERE t.direction = 'out' AND t.is_bulk = 0 AND t.date >= ?1 AND t.date < ?2 ",
+    " AND NOT ",
+    hidden!("?3"),
+    " AND EXISTS (SELECT 1 FROM participant p WHERE p.message_id = t.message_id AND ",
+    awaited_recipient!(),
+    ")",
     " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM participant q WHERE q.message_id = t.message_id ",
     " AND q.role IN ('to', 'cc') AND q.contact_id = ?4))",
-    ") WHERE person IS NOT NULL ORDER BY date, message_id LIMIT ?5"
+    " ORDER BY t.date, t.message_id LIMIT ?5) w ",
+    "JOIN message m ON m.id = w.message_id ORDER BY w.date, w.message_id"
 );
 
 /// A contact's message is the newest, not a mailing list's or a machine's, and not
 /// answered from another client either (the \Answered flag).
-const WAITING_FOR_ME: &str = concat!(
-    "SELECT t.thread_id, t.message_id, t.date, m.subject, ",
-    "json_array(p.address, coalesce(k.display_name, p.display_name), p.contact_id) AS person, ",
-    "count(*) OVER () AS total ",
-    "FROM thread_latest t JOIN message m ON m.id = t.message_id ",
-    "JOIN participant p ON p.message_id = t.message_id AND p.role = 'from' AND p.position = 0 ",
-    "LEFT JOIN contact k ON k.id = p.contact_id ",
-    "WHERE t.direction = 'in' AND t.is_bulk = 0 AND t.date >= ?1 AND t.date < ?2 ",
-    "AND p.contact_id IS NOT NULL AND m.answered = 0 ",
-    "AND NOT ",
-    hidden!("?3"),
-    " AND NOT ",
-    machine_address!("p.address"),
+const WAITING_FOR_ME: &str =
+    concat!(
+    "SELECT w.thread_id, w.message_id, w.date, m.subject, w.total, ",
+    "json_array(p.address, coalesce(k.display_name, p.display_name), p.contact_id) AS person ",
+    "FROM (SELECT t.thread_id, t.message_id, t.date, count(*) OVER () AS total ",
+    " FROM thread_latest t JOIN message m ON m.id = t.message_id ",
+    " JOIN participant p ON p.message_id = t.message_id AND p.role = 'from' AND p.position = 0 ",
+    " WHERE t.direction = 'in' AND t.is_bulk = 0 AND t.date >= ?1 AND t.date < ?2 ",
+    " AND p.contact_id IS NOT NULL AND m.answered = 0 ",
+    " AND NOT ", hidden!("?3"),
+    " AND NOT ", machine_address!("p.address"),
     " AND (?4 IS NULL OR p.contact_id = ?4) ",
-    "ORDER BY t.date, t.message_id LIMIT ?5"
+    " ORDER BY t.date, t.message_id LIMIT ?5) w ",
+    "JOIN message m ON m.id = w.message_id ",
+    "JOIN participant p ON p.message_id = w.message_id AND p.role = 'from' AND p.position = 0 ",
+    "LEFT JOIN contact k ON k.id = p.contact_id ",
+    "ORDER BY w.date, w.message_id"
 );
 
 /// ?1 usual cadence, ?2 now, ?3 stages (JSON), ?4 contact or NULL, ?5 page size.
@@ -357,13 +378,18 @@ impl Store {
             contact: query.contact_id,
             limit,
         };
-        let (awaiting_reply, awaiting_reply_count) =
-            self.waiting(WAITING_FOR_THEM, &window, now).await?;
-        let (awaiting_me, awaiting_me_count) = self.waiting(WAITING_FOR_ME, &window, now).await?;
-        let (going_cold, going_cold_count) = self
-            .going_cold(query, &settings, now.timestamp(), limit)
-            .await?;
-        let (follow_ups, due) = self.follow_up_dates(query.contact_id, now, limit).await?;
+        // Four independent reads on the pool's connections: on two cores they overlap.
+        let (
+            (awaiting_reply, awaiting_reply_count),
+            (awaiting_me, awaiting_me_count),
+            (going_cold, going_cold_count),
+            (follow_ups, due),
+        ) = futures::try_join!(
+            self.waiting(WAITING_FOR_THEM, &window, now),
+            self.waiting(WAITING_FOR_ME, &window, now),
+            self.going_cold(query, &settings, now.timestamp(), limit),
+            self.follow_up_dates(query.contact_id, now, limit),
+        )?;
         Ok(FollowUpLists {
             settings,
             counts: FollowUpCounts {
