@@ -325,6 +325,8 @@ export function addAccountSignedIn(account: NewAccount, grant: string): Promise<
 /** Replaces a sign-in the provider no longer honours; the caller syncs next. */
 export function signInAgain(accountId: number, grant: string): Promise<AccountSummary> {
   return call("sign_in_again", { accountId, grant });
+}
+
 /** The follow-up radar: waiting for a reply, waiting on me, going cold, follow-up dates. */
 export function listFollowUps(query: FollowUpQuery): Promise<FollowUpLists> {
   return call("list_follow_ups", { query });

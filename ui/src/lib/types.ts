@@ -490,6 +490,8 @@ export interface BrowserPages {
   successBody: string;
   failureTitle: string;
   failureBody: string;
+}
+
 /** The follow-up radar's settings (issue 10). */
 export interface FollowUpSettings {
   /** Working days after which an unanswered thread shows up. */
