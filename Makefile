@@ -3,7 +3,8 @@
 #   make test  installs what is missing and runs every test (Rust, UI, end-to-end)
 # Other targets: make dev (hot-reloading UI), make mailserver (a local test mail server),
 # make bench (sync throughput, memory, latency), make fuzz (a long run of the hostile-MIME
-# property tests), make clean.
+# property tests), make package (the .deb), make package-check (installs that .deb in a
+# clean Debian 12 chroot and starts it), make clean.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,7 +12,7 @@ CARGO ?= cargo
 APP_FEATURES := --features rapport/custom-protocol
 TAURI := TAURI_FRONTEND_PATH=ui ui/node_modules/.bin/tauri
 
-.PHONY: run dev test bench fuzz mailserver ui clean
+.PHONY: run dev test bench fuzz mailserver ui package package-check clean
 
 run:
 	.ci/bootstrap.sh run
@@ -35,6 +36,20 @@ bench:
 FUZZ_CASES ?= 20000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p rapport-core --test hostile_mime
+
+# A release build bundled as a .deb in target/release/bundle/deb/ (the AppImage needs a
+# download that fails offline: see README, "Packages").
+package:
+	.ci/bootstrap.sh package
+	$(TAURI) build --bundles deb
+
+# Installs the .deb into a fresh Debian 12 chroot (debootstrap from the apt mirror), checks
+# the desktop entry and the mailto: registration, and starts the app under Xvfb there.
+# Needs root and takes 1-3 minutes (plus the release build), so it is not part of `make test`. Run `make package`
+# first (a rebuild here would recompile the app for nothing).
+package-check:
+	.ci/bootstrap.sh package
+	tests/package/check-deb.sh
 
 mailserver:
 	.ci/bootstrap.sh test

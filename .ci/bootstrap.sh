@@ -24,6 +24,8 @@ test_packages=(xvfb webkit2gtk-driver xdotool dbus-x11 at-spi2-core dbus
 
 packages=("${build_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")
+# `make package-check` builds a clean Debian chroot and validates the desktop entry.
+[ "$mode" = package ] && packages+=(debootstrap desktop-file-utils)
 
 if command -v dpkg-query >/dev/null; then
   missing=()

@@ -11,6 +11,7 @@ use rapport_core::{
     address_book, attachments,
     discovery::{self, DiscoveredSettings, DiscoveryNet},
     search::{self, SearchRequest},
+    settings::AppSettings,
     store::MessagePerson,
     store::{
         CompanyPage, CompanySummary, ContactCard, ContactFilter, ContactSummary, ContactUpdate,
@@ -468,4 +469,92 @@ pub async fn set_contact_cadence(
 ) -> Result<ContactActivity, CommandError> {
     state.store.set_contact_cadence(contact_id, days).await?;
     Ok(state.store.contact_activity(contact_id).await?)
+}
+
+#[tauri::command]
+pub async fn app_settings(
+    desktop: State<'_, crate::desktop::Desktop>,
+) -> Result<AppSettings, CommandError> {
+    Ok(desktop.settings())
+}
+
+/// Saves the settings and applies them: the login item at once, the rest when next needed.
+#[tauri::command]
+pub async fn set_app_settings(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    desktop: State<'_, crate::desktop::Desktop>,
+    settings: AppSettings,
+) -> Result<AppSettings, CommandError> {
+    let previous = desktop.settings();
+    settings.save(&state.store).await?;
+    if settings.start_at_login != previous.start_at_login {
+        if let Err(e) = crate::desktop::apply_start_at_login(&app, settings.start_at_login) {
+            tracing::warn!(error = %e, "could not change the login item");
+            let mut kept = settings.clone();
+            kept.start_at_login = previous.start_at_login;
+            kept.save(&state.store).await?;
+            if let Ok(mut current) = desktop.settings.lock() {
+                *current = kept;
+            }
+            return Err(CommandError(rapport_core::account::UserError {
+                code: "startAtLogin",
+                message: format!("Rapport could not change whether it starts at login: {e}."),
+                field: Some("startAtLogin"),
+            }));
+        }
+    }
+    if let Ok(mut current) = desktop.settings.lock() {
+        *current = settings.clone();
+    }
+    Ok(settings)
+}
+
+#[tauri::command]
+pub async fn set_tray_labels(app: AppHandle, labels: crate::desktop::TrayLabels) {
+    crate::desktop::set_tray_labels(&app, labels);
+}
+
+/// Shows a new-mail notification the window worded; a click opens `thread_id`.
+#[tauri::command]
+pub async fn show_notification(
+    app: AppHandle,
+    title: String,
+    body: String,
+    thread_id: Option<i64>,
+    message_id: Option<i64>,
+) {
+    let target = thread_id.map(|thread_id| crate::desktop::OpenMessage {
+        thread_id,
+        message_id: message_id.unwrap_or(thread_id),
+    });
+    crate::desktop::show_notification(&app, &title, &body, target);
+}
+
+/// Sends the `mailto:` links the app was started with as `mail-link` events, once; the
+/// window calls it when its listeners are in place, so a first launch's link arrives the
+/// same way as a later launch's.
+#[tauri::command]
+pub fn deliver_launch_links(app: AppHandle, desktop: State<'_, crate::desktop::Desktop>) -> usize {
+    let links = desktop.take_launch_links();
+    for url in &links {
+        crate::desktop::deliver_mail_link(&app, url.clone());
+    }
+    links.len()
+}
+
+/// The "Copy diagnostics" text: versions, account states, recent problems; no secrets.
+#[tauri::command]
+pub async fn diagnostics(state: State<'_, AppState>) -> Result<String, CommandError> {
+    let toolkit = format!(
+        "Tauri {} (webview {})",
+        tauri::VERSION,
+        tauri::webview_version().unwrap_or_else(|_| "unknown".into())
+    );
+    let program = rapport_core::diagnostics::ProgramInfo {
+        name: "Rapport",
+        version: env!("CARGO_PKG_VERSION"),
+        toolkit: Some(toolkit),
+    };
+    Ok(rapport_core::diagnostics::report(&state.store, &program, &state.data_dir).await?)
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod compose;
+mod desktop;
 mod error;
 mod links;
 mod oauth;
@@ -13,7 +14,8 @@ use std::sync::{Arc, OnceLock};
 
 use rapport_core::{
     paths,
-    sync::{service::SyncScheduler, ProgressSink},
+    settings::AppSettings,
+    sync::{service::SyncScheduler, ProgressSink, SyncProgress},
     AccountService, Store,
 };
 use tauri::{AppHandle, Emitter, Manager};
@@ -29,6 +31,8 @@ pub struct AppState {
     pub scheduler: Arc<SyncScheduler>,
     /// The data folder (the attachment cache lives in it).
     pub data_dir: PathBuf,
+    /// Where background passes report (also used by the tray's "Sync now").
+    pub progress: Arc<ProgressSink>,
 }
 
 impl AppState {
@@ -39,9 +43,10 @@ impl AppState {
         let store = Store::open(data_dir).await?;
         Ok(AppState {
             accounts: AccountService::new(store.clone()),
-            scheduler: Arc::new(SyncScheduler::new(store.clone(), sink)),
+            scheduler: Arc::new(SyncScheduler::new(store.clone(), sink.clone())),
             store,
             data_dir: data_dir.to_path_buf(),
+            progress: sink,
         })
     }
 }
@@ -77,6 +82,15 @@ pub fn run() {
     let sink: Arc<ProgressSink> = Arc::new(move |event| {
         if let Some(handle) = events.get() {
             let _ = handle.emit(SYNC_PROGRESS_EVENT, &event);
+            if let SyncProgress::Finished { new_messages, .. } = event {
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move {
+                    if new_messages > 0 {
+                        desktop::check_new_mail(&handle).await;
+                    }
+                    desktop::refresh_unread(&handle).await;
+                });
+            }
         }
     });
     let state = match tauri::async_runtime::block_on(AppState::open(&data_dir, sink)) {
@@ -91,7 +105,42 @@ pub fn run() {
         }
     };
 
+    let settings =
+        tauri::async_runtime::block_on(AppSettings::load(&state.store)).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not read the app settings; using the defaults");
+            AppSettings::default()
+        });
+    let args: Vec<String> = std::env::args().collect();
+    let start_minimized = args.iter().any(|a| a == desktop::MINIMIZED_ARG);
+    let desktop_state = desktop::Desktop::new(settings, desktop::mail_links(args));
+    let instance = desktop::instance_id(
+        paths::APP_IDENTIFIER,
+        &data_dir,
+        paths::data_dir(None).as_deref(),
+    );
+
     let result = tauri::Builder::default()
+        // First: a second launch must hand over and exit before anything else starts.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance)
+                .callback(|app, args, _cwd| desktop::on_second_launch(app, args))
+                .build(),
+        )
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                // Closed to the tray is not how the next launch should start.
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![desktop::MINIMIZED_ARG]),
+        ))
+        .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(links::init())
@@ -114,6 +163,25 @@ pub fn run() {
             });
             app.manage(state);
             app.manage(oauth::PendingSignIn::default());
+            app.manage(desktop_state);
+            let tray_ready = match desktop::create_tray(app.handle()) {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "no tray icon; closing the window will quit");
+                    false
+                }
+            };
+            app.manage(desktop::TrayPresence(tray_ready));
+            if start_minimized && tray_ready {
+                if let Some(window) = app.get_webview_window("main") {
+                    let _ = window.hide();
+                }
+            }
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                desktop::start_new_mail_watch(&handle).await;
+                desktop::spawn_unread_refresh(handle);
+            });
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = scheduler.start_all().await {
                     tracing::error!(error = %e, "could not start syncing");
@@ -122,6 +190,7 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
+            desktop::on_window_event(window, event);
             // Files dropped on the window may be attached: the compose form hears of them.
             if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
                 if let Some(compose) = window.try_state::<compose::ComposeState>() {
@@ -202,9 +271,19 @@ pub fn run() {
             commands::update_follow_up_settings,
             commands::contact_activity,
             commands::set_contact_cadence,
+            commands::app_settings,
+            commands::set_app_settings,
+            commands::set_tray_labels,
+            commands::show_notification,
+            commands::deliver_launch_links,
+            commands::diagnostics,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
+        if desktop::is_failed_hand_over(&e.to_string()) {
+            drop(_log);
+            desktop::launch_again();
+        }
         tracing::error!(error = %e, "the app stopped with an error");
         eprintln!("Rapport stopped with an error: {e}");
         std::process::exit(1);

@@ -194,6 +194,9 @@ impl TokenSet {
             .or_else(|| previous.map(str::to_owned))?;
         // Providers state the lifetime; a missing one is treated as short.
         let lifetime = response.expires_in().unwrap_or(Duration::from_secs(600));
+        // Every token Rapport receives is born here: the log filter learns it at once.
+        crate::logging::redact_secret(response.access_token().secret());
+        crate::logging::redact_secret(&refresh_token);
         Some(TokenSet {
             access_token: response.access_token().secret().clone(),
             refresh_token,

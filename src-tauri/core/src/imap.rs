@@ -117,6 +117,7 @@ pub async fn login(
     password: &str,
     trust: &TrustSettings,
 ) -> Result<ImapSession, ImapError> {
+    crate::logging::redact_secret(password);
     let mut client = connect(server, trust).await?;
     if server.security == Security::None && advertises(&mut client, "LOGINDISABLED").await? {
         return Err(ImapError::PlainLoginRefused);

@@ -103,6 +103,7 @@ fn map_error(e: keyring::Error) -> SecretError {
 /// Saves a secret and reads it back, so a store that silently drops writes is caught
 /// before the account is created.
 pub fn save(which: &SecretRef, secret: &str) -> Result<(), SecretError> {
+    crate::logging::redact_secret(secret);
     let entry = entry(which)?;
     entry.set_password(secret).map_err(map_error)?;
     match entry.get_password() {
@@ -115,7 +116,9 @@ pub fn save(which: &SecretRef, secret: &str) -> Result<(), SecretError> {
 }
 
 pub fn load(which: &SecretRef) -> Result<String, SecretError> {
-    entry(which)?.get_password().map_err(map_error)
+    let secret = entry(which)?.get_password().map_err(map_error)?;
+    crate::logging::redact_secret(&secret);
+    Ok(secret)
 }
 
 /// Deletes a secret; a secret that is already gone is not an error.

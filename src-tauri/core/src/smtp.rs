@@ -109,6 +109,7 @@ pub async fn login(
     password: &str,
     trust: &TrustSettings,
 ) -> Result<AsyncSmtpConnection, SmtpError> {
+    crate::logging::redact_secret(password);
     let mut connection = connect(server, trust).await?;
     let credentials = Credentials::new(username.to_owned(), password.to_owned());
     match connection

@@ -49,6 +49,7 @@ import type {
   SavedDraft,
   Signature,
 } from "./types";
+import type { AppSettings, NewMailNotice, TrayLabels } from "./types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -468,4 +469,45 @@ export function keepDraft(
   content: string,
 ): Promise<{ id: number; onServer: boolean; serverError: string | null }> {
   return call("keep_draft", { id, draft, content });
+}
+
+export function appSettings(): Promise<AppSettings> {
+  return call("app_settings");
+}
+
+/** Saves and applies the settings; a failed login-item change rejects with field "startAtLogin". */
+export function setAppSettings(settings: AppSettings): Promise<AppSettings> {
+  return call("set_app_settings", { settings });
+}
+
+export function setTrayLabels(labels: TrayLabels): Promise<void> {
+  return call("set_tray_labels", { labels });
+}
+
+/** Shows a desktop notification; clicking it opens `threadId` (see `onOpenMessage`). */
+export function showNotification(title: string, body: string, threadId: number | null, messageId: number | null): Promise<void> {
+  return call("show_notification", { title, body, threadId, messageId });
+}
+
+/**
+ * Sends the `mailto:` links Rapport was started with as `mail-link` events (once), so they
+ * arrive like a later launch's; call it when the listeners are in place. Resolves to how many.
+ */
+export function deliverLaunchLinks(): Promise<number> {
+  return call("deliver_launch_links");
+}
+
+/** The "Copy diagnostics" text: versions, account states, recent problems; no secrets. */
+export function diagnostics(): Promise<string> {
+  return call("diagnostics");
+}
+
+/** New mail the core found worth a notification, after a sync pass. */
+export function onNewMail(handler: (notice: NewMailNotice) => void): Promise<UnlistenFn> {
+  return listen<NewMailNotice>("new-mail", (event) => handler(event.payload));
+}
+
+/** A notification was clicked: open that conversation. */
+export function onOpenMessage(handler: (target: { threadId: number; messageId: number }) => void): Promise<UnlistenFn> {
+  return listen<{ threadId: number; messageId: number }>("open-message", (event) => handler(event.payload));
 }

@@ -679,3 +679,52 @@ export interface SavedDraft {
   subject: string;
   updatedAt: number;
 }
+
+/** App-wide settings the Rust side acts on (tray, login item, notifications). */
+export interface AppSettings {
+  closeToTray: boolean;
+  startAtLogin: boolean;
+  notifications: NotificationSettings;
+}
+
+export interface NotificationSettings {
+  enabled: boolean;
+  /** Every new message, not only mail from contacts. */
+  allMail: boolean;
+  quietHours: QuietHours;
+}
+
+/** Minutes after local midnight; the span may wrap past midnight. */
+export interface QuietHours {
+  enabled: boolean;
+  startMinute: number;
+  endMinute: number;
+}
+
+/** One new message in a notice; `threadId` is the conversation a click opens. */
+export interface NewMail {
+  messageId: number;
+  threadId: number;
+  accountId: number;
+  subject: string;
+  fromName: string;
+  fromAddress: string;
+  contactId: number | null;
+  date: number;
+}
+
+/** Everything new since the last look, newest first (`messages` holds the newest few). */
+export interface NewMailNotice {
+  messages: NewMail[];
+  total: number;
+  senders: number;
+}
+
+/** The tray menu's words, in the window's language; `{count}` in `unread`. */
+export interface TrayLabels {
+  open: string;
+  syncNow: string;
+  pauseSync: string;
+  quit: string;
+  unread: string;
+}

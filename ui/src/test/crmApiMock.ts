@@ -94,5 +94,9 @@ export function crmApiMock() {
     updateFollowUpSettings: vi.fn(),
     contactActivity: vi.fn(async () => quietActivity()),
     setContactCadence: vi.fn(),
+    onNewMail: vi.fn(async () => () => {}),
+    onOpenMessage: vi.fn(async () => () => {}),
+    setTrayLabels: vi.fn(async () => {}),
+    deliverLaunchLinks: vi.fn(async () => 0),
   };
 }

@@ -12,6 +12,7 @@ mod outbox;
 mod people;
 mod remote_images;
 mod search;
+mod settings;
 
 use std::{path::Path, str::FromStr, time::Duration};
 

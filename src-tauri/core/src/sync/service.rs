@@ -8,7 +8,14 @@
 //! user's changes to mail (read, flag, archive, ...) are pushed under that lock too, right
 //! after the action (`SyncScheduler::push`), without waiting for the next pass.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use tokio::{
     sync::{watch, Mutex, Notify},
@@ -61,6 +68,8 @@ pub struct SyncScheduler {
     store: Store,
     sink: Arc<ProgressSink>,
     runners: Mutex<HashMap<i64, Runner>>,
+    /// The user paused background sync for every account: no loop starts until resumed.
+    paused: AtomicBool,
 }
 
 impl SyncScheduler {
@@ -70,6 +79,7 @@ impl SyncScheduler {
             store,
             sink,
             runners: Mutex::new(HashMap::new()),
+            paused: AtomicBool::new(false),
         }
     }
 
@@ -83,6 +93,9 @@ impl SyncScheduler {
 
     /// Starts the account's loop unless it runs already.
     pub async fn start(&self, account_id: i64) {
+        if self.is_paused() {
+            return;
+        }
         let mut runners = self.runners.lock().await;
         if runners
             .get(&account_id)
@@ -177,6 +190,23 @@ impl SyncScheduler {
         }
         // No loop (e.g. `sync --once`): a lock of its own is enough.
         Arc::new(Mutex::new(()))
+    }
+
+    /// Stops every loop and keeps them stopped ("Pause sync"); a pass the user asks for
+    /// with `sync_now` still runs.
+    pub async fn pause_all(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+        self.shutdown().await;
+    }
+
+    /// Starts every account's loop again after `pause_all`.
+    pub async fn resume_all(&self) -> Result<(), SyncError> {
+        self.paused.store(false, Ordering::SeqCst);
+        self.start_all().await
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
     }
 
     /// Stops every loop.
