@@ -1,7 +1,8 @@
 // Desktop integration in the built app over WebDriver:
 // - single instance: while Rapport runs, a second launch with a mailto: link (what the
-//   desktop entry's "Exec=rapport %u" does when a mailto: link is clicked) exits at once
-//   and the running window receives the link as the `mail-link` event;
+//   desktop entry's "Exec=rapport %u" does when a mailto: link is clicked) exits at once,
+//   the running window receives the link as the `mail-link` event and compose opens
+//   with the link's subject;
 // - Preferences: the desktop settings are saved (and still there after a relaunch), and
 //   "Copy diagnostics" shows versions and the mailbox's state without its password.
 //   E2E_SEEDED_DATA_DIR, E2E_SEEDED_EMAIL   the synced data folder and its mailbox
@@ -62,6 +63,13 @@ test("a second launch with a mailto: link hands it to the running window and exi
       timeoutMsg: "the running window never received the mailto: link",
     });
     console.log(`second launch handed over and exited in ${Date.now() - started} ms`);
+    // The window opens compose prefilled from the link (compose listens to mail-link).
+    const subject = byTestId(browser, "compose-subject");
+    await subject.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.waitUntil(async () => (await subject.getValue()) === "Hello from a link", {
+      timeout: UI_TIMEOUT,
+      timeoutMsg: "compose did not open with the link's subject",
+    });
     // Only one window: the second launch opened none of its own.
     assert.equal((await browser.getWindowHandles()).length, 1);
   });
