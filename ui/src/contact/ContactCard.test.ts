@@ -83,6 +83,33 @@ describe("ContactCard", () => {
     expect(within(row).getByTestId("attachment-direction")).toHaveTextContent("Sent");
   });
 
+  it("re-reads its mail when a message is sent or synced, keeping a note being typed", async () => {
+    const user = userEvent.setup();
+    let outboxChanged: (() => void) | undefined;
+    vi.mocked(api.onOutboxChanged).mockImplementation(async (handler) => {
+      outboxChanged = handler;
+      return () => {};
+    });
+    renderCard(contactCard({ sentCount: 0, timeline: [timelineEntry(1, { direction: "in" })] }));
+    await screen.findByTestId("contact-card");
+    await user.click(screen.getByTestId("tab-notes"));
+    const notes = await screen.findByTestId("contact-notes");
+    await user.type(notes, "Call on Monday");
+
+    const reply = timelineEntry(2, { direction: "out", subject: "Re: Subject 1", date: timelineEntry(1).date + 60 });
+    loadCard.mockResolvedValue(contactCard({ sentCount: 1, timeline: [reply, timelineEntry(1, { direction: "in" })] }));
+    await waitFor(() => expect(outboxChanged).toBeDefined());
+    outboxChanged!();
+
+    await user.click(screen.getByTestId("tab-timeline"));
+    await waitFor(() =>
+      expect(screen.getAllByTestId("timeline-entry").map((e) => e.dataset.direction)).toEqual(["out", "in"]),
+    );
+    expect(screen.getByTestId("contact-stats-sent")).toHaveTextContent("1");
+    await user.click(screen.getByTestId("tab-notes"));
+    expect(await screen.findByTestId("contact-notes")).toHaveValue("Call on Monday");
+  });
+
   it("dates each attachment by its own message, also one older than the timeline page shown", async () => {
     const user = userEvent.setup();
     const old = Date.UTC(2023, 4, 17, 9, 30) / 1000;
