@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn registered_secrets_and_their_sasl_encodings_are_redacted() {
-        let password = "Corr3ct-Horse-Battery";
+        let password = "fixture-not-a-real-secret";
         redact_secret(password);
         let plain = base64::engine::general_purpose::STANDARD
             .encode(format!("\0alice@example.com\0{password}"));

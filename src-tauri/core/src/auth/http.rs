@@ -8,10 +8,7 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use oauth2::{HttpRequest, HttpResponse};
 
-use crate::{
-    net::{self, MailStream},
-    tls::{self, TrustSettings},
-};
+use crate::{net, tls};
 
 /// Token responses are a few hundred bytes.
 const MAX_BODY: usize = 256 * 1024;
@@ -67,20 +64,7 @@ async fn send_once(request: HttpRequest) -> Result<HttpResponse, HttpError> {
             )))
         }
     };
-    let port = uri.port_u16().unwrap_or(default_port);
-    let tcp = net::tcp_connect(connect_host, port).await?;
-    let stream = if secure {
-        let trust = tls::client_config(&TrustSettings::default())?;
-        MailStream::Tls(Box::new(
-            net::tls_handshake(tcp, connect_host, port, &trust).await?,
-        ))
-    } else {
-        MailStream::Plain(tcp)
-    };
-    let authority = match uri.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
+    let (stream, authority) = net::connect_web::<HttpError>(&uri, secure, default_port).await?;
     let (parts, body) = request.into_parts();
     let mut builder = hyper::Request::builder()
         .method(parts.method)

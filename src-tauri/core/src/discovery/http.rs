@@ -9,10 +9,7 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::{body::Bytes, header, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 
-use crate::{
-    net::{self, MailStream},
-    tls::{self, TrustSettings},
-};
+use crate::{net, tls};
 
 /// Fetches a small document over HTTP(S).
 #[async_trait]
@@ -113,29 +110,13 @@ enum FetchError {
 }
 
 async fn fetch_once(uri: &Uri) -> Result<Reply, FetchError> {
-    let host = uri.host().ok_or(FetchError::BadUrl)?;
-    // `Uri::host` keeps the brackets of an IPv6 literal; connecting needs it bare.
-    let connect_host = host.trim_start_matches('[').trim_end_matches(']');
+    uri.host().ok_or(FetchError::BadUrl)?;
     let (secure, default_port) = match uri.scheme_str() {
         Some("https") => (true, 443),
         Some("http") => (false, 80),
         _ => return Err(FetchError::BadUrl),
     };
-    let port = uri.port_u16().unwrap_or(default_port);
-    let tcp = net::tcp_connect(connect_host, port).await?;
-    let stream = if secure {
-        let trust = tls::client_config(&TrustSettings::default())?;
-        MailStream::Tls(Box::new(
-            net::tls_handshake(tcp, connect_host, port, &trust).await?,
-        ))
-    } else {
-        MailStream::Plain(tcp)
-    };
-
-    let authority = match uri.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
+    let (stream, authority) = net::connect_web::<FetchError>(uri, secure, default_port).await?;
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let request = Request::get(path)
         .header(header::HOST, authority)
