@@ -357,7 +357,9 @@ mod tests {
 
     #[test]
     fn registered_secrets_and_their_sasl_encodings_are_redacted() {
-        let password = "fixture-not-a-real-secret";
+        // Made at run time: a test value, not a credential anyone uses.
+        let registered = format!("fixture-{}", std::process::id());
+        let password = registered.as_str();
         redact_secret(password);
         let plain = base64::engine::general_purpose::STANDARD
             .encode(format!("\0alice@example.com\0{password}"));

@@ -84,69 +84,259 @@ impl Store {
         ctx: &BatchContext,
         batch: &[FetchedMessage],
     ) -> Result<BatchOutcome> {
-        let mut outcome = BatchOutcome::default();
-        // IMMEDIATE: this transaction reads (the next free id, what is stored) and then
-        // writes on that basis, so it takes the write lock before its first read.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        use sqlx::Connection as _;
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+        let outcome = write_rows(&mut tx, ctx, batch).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
 
-        let uids: Vec<u32> = batch.iter().map(|m| m.uid).collect();
-        let stored: HashSet<u32> = sqlx::query_scalar::<_, i64>(
-            "SELECT uid FROM message_location \
-             WHERE folder_id = ? AND uidvalidity = ? AND uid IN (SELECT value FROM json_each(?))",
-        )
-        .bind(ctx.folder_id)
-        .bind(ctx.uidvalidity as i64)
-        .bind(json(&uids))
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|uid| uid as u32)
-        .collect();
+    /// A writer for a run of batches (one folder's new mail); see `BatchWriter`.
+    pub async fn batch_writer(&self) -> Result<BatchWriter> {
+        let mut conn = self.pool.acquire().await?;
+        // The connection is closed afterwards rather than returned with this setting.
+        conn.close_on_drop();
+        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut *conn)
+            .await?;
+        Ok(BatchWriter {
+            conn,
+            pool: self.pool.clone(),
+            checkpoint: None,
+            wal_pages: 0,
+            restart_after_pages: WAL_PAGES_BEFORE_RESTART,
+            restarts: 0,
+            open: None,
+            commits: 0,
+        })
+    }
+}
 
-        // What this batch adds, in fetch order; a UID seen twice counts once.
-        let mut seen_uids = HashSet::new();
-        let mut wanted: Vec<(&FetchedMessage, Direction)> = Vec::new();
-        for fetched in batch {
-            if stored.contains(&fetched.uid) || !seen_uids.insert(fetched.uid) {
-                outcome.already_stored += 1;
-                continue;
+/// Writes batch after batch on one connection whose commits leave the WAL checkpoint to
+/// another connection, in the background: copying the committed pages into the database
+/// file (and its fsync) then runs beside the next batch instead of inside its commit,
+/// on the stage that limits how fast a first sync goes (measured: a tenth of the
+/// writer's time at 100,000 messages).
+pub struct BatchWriter {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    pool: sqlx::SqlitePool,
+    /// The running background checkpoint; it returns the WAL's length in pages.
+    checkpoint: Option<tokio::task::JoinHandle<Option<i64>>>,
+    /// The WAL's length as the last finished checkpoint saw it.
+    wal_pages: i64,
+    /// `WAL_PAGES_BEFORE_RESTART`, smaller in tests.
+    restart_after_pages: i64,
+    /// How often the writer waited for a copy so the log could start over.
+    restarts: u32,
+    /// The open transaction: when it began and the messages written in it.
+    open: Option<(std::time::Instant, usize)>,
+    commits: u32,
+}
+
+/// A transaction takes in following batches until it holds this many messages or is
+/// this old: each commit writes every index page its rows touched, and the people and
+/// thread indexes are touched all over, so larger transactions write far fewer pages
+/// (measured in SQLite alone at 100,000 messages: 2.9 s in transactions of 2,000
+/// messages, 2.1 s in ones of 10,000). The age keeps the inbox filling while a long
+/// sync runs and other writers (the user marking mail read) waiting at most about that
+/// long.
+const TRANSACTION_MESSAGES: usize = 10_000;
+const TRANSACTION_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A background checkpoint never finds the log fully copied when the next batch
+/// begins (it is still copying the last one), and only then may SQLite start the log
+/// over, so it would grow with every batch: past this length (64 MiB of 4 KiB pages)
+/// the writer waits for the copy once, and the next batch starts the log from the top.
+const WAL_PAGES_BEFORE_RESTART: i64 = 16_384;
+
+impl BatchWriter {
+    /// Writes a batch like `Store::store_batch`, in the open transaction when there is
+    /// one, and commits once the transaction is full or old (`TRANSACTION_MESSAGES`,
+    /// `TRANSACTION_AGE`). A caller waiting for the next batch commits when
+    /// `time_left` runs out, so nothing waits uncommitted on a slow network.
+    pub async fn store_batch(
+        &mut self,
+        ctx: &BatchContext,
+        batch: &[FetchedMessage],
+    ) -> Result<BatchOutcome> {
+        let (began, written) = match self.open {
+            Some(open) => open,
+            None => {
+                if self.wal_pages > self.restart_after_pages {
+                    self.checkpoint_now().await?;
+                    self.restarts += 1;
+                }
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut *self.conn)
+                    .await?;
+                (std::time::Instant::now(), 0)
             }
-            let direction = ctx.identity.direction_of(&fetched.parsed);
-            let kept = match ctx.keep {
-                KeepPolicy::All => true,
-                KeepPolicy::Received => direction == Direction::In,
-                KeepPolicy::Sent => direction == Direction::Out,
-            };
-            if kept {
-                wanted.push((fetched, direction));
-            } else {
-                outcome.not_kept += 1;
+        };
+        self.open = Some((began, written));
+        let outcome = match write_rows(&mut self.conn, ctx, batch).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // The batches of this transaction are lost with it; the caller fails the
+                // folder and the next pass fetches them again.
+                self.open = None;
+                let _ = sqlx::query("ROLLBACK").execute(&mut *self.conn).await;
+                return Err(e);
+            }
+        };
+        let written = written + batch.len();
+        self.open = Some((began, written));
+        // The first batch (a folder's newest mail) is committed at once, so it shows
+        // while the rest arrives.
+        if self.commits == 0
+            || written >= TRANSACTION_MESSAGES
+            || began.elapsed() >= TRANSACTION_AGE
+        {
+            self.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    /// How long the open transaction may still wait for another batch; `None` when
+    /// none is open.
+    pub fn time_left(&self) -> Option<std::time::Duration> {
+        self.open
+            .map(|(began, _)| TRANSACTION_AGE.saturating_sub(began.elapsed()))
+    }
+
+    /// Commits the open transaction, if any.
+    pub async fn commit(&mut self) -> Result<()> {
+        if self.open.take().is_some() {
+            sqlx::query("COMMIT").execute(&mut *self.conn).await?;
+            self.commits += 1;
+            self.checkpoint_in_background().await;
+        }
+        Ok(())
+    }
+
+    /// Starts a checkpoint of what is committed unless one is still running (the next
+    /// commit starts another). PASSIVE: it never waits for or blocks this writer.
+    async fn checkpoint_in_background(&mut self) {
+        if let Some(task) = self.checkpoint.take() {
+            if !task.is_finished() {
+                self.checkpoint = Some(task);
+                return;
+            }
+            if let Ok(Some(pages)) = task.await {
+                self.wal_pages = pages;
             }
         }
-        if wanted.is_empty() {
-            tx.commit().await?;
-            return Ok(outcome);
-        }
+        let pool = self.pool.clone();
+        self.checkpoint = Some(tokio::spawn(async move {
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
+                .await
+            {
+                Ok((_, wal_pages, _)) => Some(wal_pages),
+                Err(e) => {
+                    // The next one catches up.
+                    tracing::debug!(error = %e, "background checkpoint failed");
+                    None
+                }
+            }
+        }));
+    }
 
-        let keys: Vec<&str> = wanted
-            .iter()
-            .map(|(m, _)| m.parsed.dedup_key.as_str())
-            .collect();
-        let mut known: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-            "SELECT dedup_key, id FROM message WHERE dedup_key IN (SELECT value FROM json_each(?))",
-        )
-        .bind(json(&keys))
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect();
-        // Messages stored before this batch that this account already holds elsewhere
-        // do not change the account's count.
-        let known_ids: Vec<i64> = known.values().copied().collect();
-        let held_by_account: HashSet<i64> = if known_ids.is_empty() {
-            HashSet::new()
+    /// Waits for the running checkpoint, then copies the rest of the log itself.
+    async fn checkpoint_now(&mut self) -> Result<()> {
+        if let Some(task) = self.checkpoint.take() {
+            let _ = task.await;
+        }
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *self.conn)
+            .await?;
+        self.wal_pages = 0;
+        Ok(())
+    }
+
+    /// Commits what is still open and checkpoints the last batches, so the log does not
+    /// stay long once writing is done.
+    pub async fn finish(mut self) -> Result<()> {
+        self.commit().await?;
+        tracing::debug!(
+            commits = self.commits,
+            restarts = self.restarts,
+            "batch writer done"
+        );
+        self.checkpoint_now().await
+    }
+}
+
+/// Writes a batch's rows inside the caller's transaction, which must be IMMEDIATE: this
+/// reads (the next free id, what is stored) and then writes on that basis, so it needs
+/// the write lock before its first read.
+async fn write_rows(
+    tx: &mut sqlx::SqliteConnection,
+    ctx: &BatchContext,
+    batch: &[FetchedMessage],
+) -> Result<BatchOutcome> {
+    let mut outcome = BatchOutcome::default();
+
+    // A batch is a run of neighbouring UIDs: one range of the primary key answers
+    // which of them are stored (none, on a first pass).
+    let lowest = batch.iter().map(|m| m.uid).min().unwrap_or(0);
+    let highest = batch.iter().map(|m| m.uid).max().unwrap_or(0);
+    let stored: HashSet<u32> = sqlx::query_scalar::<_, i64>(
+        "SELECT uid FROM message_location \
+         WHERE folder_id = ? AND uidvalidity = ? AND uid BETWEEN ? AND ?",
+    )
+    .bind(ctx.folder_id)
+    .bind(ctx.uidvalidity as i64)
+    .bind(lowest as i64)
+    .bind(highest as i64)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|uid| uid as u32)
+    .collect();
+    // What this batch adds, in fetch order; a UID seen twice counts once.
+    let mut seen_uids = HashSet::new();
+    let mut wanted: Vec<(&FetchedMessage, Direction)> = Vec::new();
+    for fetched in batch {
+        if stored.contains(&fetched.uid) || !seen_uids.insert(fetched.uid) {
+            outcome.already_stored += 1;
+            continue;
+        }
+        let direction = ctx.identity.direction_of(&fetched.parsed);
+        let kept = match ctx.keep {
+            KeepPolicy::All => true,
+            KeepPolicy::Received => direction == Direction::In,
+            KeepPolicy::Sent => direction == Direction::Out,
+        };
+        if kept {
+            wanted.push((fetched, direction));
         } else {
-            sqlx::query_scalar(
+            outcome.not_kept += 1;
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(outcome);
+    }
+
+    let keys: Vec<&str> = wanted
+        .iter()
+        .map(|(m, _)| m.parsed.dedup_key.as_str())
+        .collect();
+    let mut known: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT dedup_key, id FROM message WHERE dedup_key IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json(&keys))
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    // Messages stored before this batch that this account already holds elsewhere
+    // do not change the account's count.
+    let known_ids: Vec<i64> = known.values().copied().collect();
+    let held_by_account: HashSet<i64> = if known_ids.is_empty() {
+        HashSet::new()
+    } else {
+        sqlx::query_scalar(
                 "SELECT DISTINCT l.message_id FROM message_location l JOIN folder f ON f.id = l.folder_id \
                  WHERE f.account_id = ? AND l.message_id IN (SELECT value FROM json_each(?))",
             )
@@ -156,65 +346,64 @@ impl Store {
             .await?
             .into_iter()
             .collect()
-        };
-
-        // Ids are handed out here rather than by SQLite so that every table's rows can be
-        // built before the first insert; the IMMEDIATE lock keeps them free.
-        let mut next_id: i64 =
-            sqlx::query_scalar::<_, i64>("SELECT coalesce(max(id), 0) + 1 FROM message")
-                .fetch_one(&mut *tx)
-                .await?;
-        let first_new_id = next_id;
-        let mut new_messages: Vec<NewMessage> = Vec::new();
-        let mut locations: Vec<LocationRow> = Vec::new();
-        let mut account_delta = 0i64;
-        let mut unread_delta = 0i64;
-        for (fetched, direction) in &wanted {
-            let parsed = &fetched.parsed;
-            let message_id = match known.get(&parsed.dedup_key) {
-                Some(&id) => {
-                    outcome.new_locations += 1;
-                    if id < first_new_id && !held_by_account.contains(&id) {
-                        account_delta += 1;
-                    }
-                    id
-                }
-                None => {
-                    let id = next_id;
-                    next_id += 1;
-                    known.insert(parsed.dedup_key.clone(), id);
-                    outcome.new_messages += 1;
+    };
+    // Ids are handed out here rather than by SQLite so that every table's rows can be
+    // built before the first insert; the IMMEDIATE lock keeps them free.
+    let mut next_id: i64 =
+        sqlx::query_scalar::<_, i64>("SELECT coalesce(max(id), 0) + 1 FROM message")
+            .fetch_one(&mut *tx)
+            .await?;
+    let first_new_id = next_id;
+    let mut new_messages: Vec<NewMessage> = Vec::new();
+    let mut locations: Vec<LocationRow> = Vec::new();
+    let mut account_delta = 0i64;
+    let mut unread_delta = 0i64;
+    for (fetched, direction) in &wanted {
+        let parsed = &fetched.parsed;
+        let message_id = match known.get(&parsed.dedup_key) {
+            Some(&id) => {
+                outcome.new_locations += 1;
+                if id < first_new_id && !held_by_account.contains(&id) {
                     account_delta += 1;
-                    new_messages.push(NewMessage {
-                        id,
-                        fetched,
-                        direction: *direction,
-                    });
-                    id
                 }
-            };
-            locations.push(LocationRow {
-                uid: fetched.uid,
-                message_id,
-                flags: fetched.flags.to_imap(),
-                modseq: fetched.modseq.map(|m| m as i64),
-                date: parsed.date,
-            });
-            if !fetched.flags.seen {
-                unread_delta += 1;
+                id
             }
+            None => {
+                let id = next_id;
+                next_id += 1;
+                known.insert(parsed.dedup_key.clone(), id);
+                outcome.new_messages += 1;
+                account_delta += 1;
+                new_messages.push(NewMessage {
+                    id,
+                    fetched,
+                    direction: *direction,
+                });
+                id
+            }
+        };
+        locations.push(LocationRow {
+            uid: fetched.uid,
+            message_id,
+            flags: fetched.flags.to_imap(),
+            modseq: fetched.modseq.map(|m| m as i64),
+            date: parsed.date,
+        });
+        if !fetched.flags.seen {
+            unread_delta += 1;
         }
+    }
 
-        // Contacts first: creating one links the mail already stored, and the new
-        // participants below find it by address.
-        outcome.contacts_created = create_contacts(&mut tx, ctx, &new_messages).await?;
-        if !new_messages.is_empty() {
-            let threads = assign_threads(&mut tx, &new_messages).await?;
-            insert_new_messages(&mut tx, ctx, &new_messages, &threads).await?;
-            add_contact_counts(&mut tx, first_new_id, next_id - 1).await?;
-        }
-        insert_values(
-            &mut tx,
+    // Contacts first: creating one links the mail already stored, and the new
+    // participants below find it by address.
+    outcome.contacts_created = create_contacts(tx, ctx, &new_messages).await?;
+    if !new_messages.is_empty() {
+        let threads = assign_threads(tx, &new_messages).await?;
+        insert_new_messages(tx, ctx, &new_messages, &threads).await?;
+        add_contact_counts(tx, first_new_id, next_id - 1).await?;
+    }
+    insert_values(
+            &mut *tx,
             "INSERT INTO message_location (folder_id, uidvalidity, uid, message_id, flags, modseq, date)",
             "(?, ?, ?, ?, ?, ?, ?)",
             7,
@@ -232,7 +421,7 @@ impl Store {
         )
         .await?;
 
-        sqlx::query(
+    sqlx::query(
             "UPDATE folder SET message_count = message_count + ?, unread_count = unread_count + ? WHERE id = ?",
         )
         .bind(locations.len() as i64)
@@ -240,16 +429,14 @@ impl Store {
         .bind(ctx.folder_id)
         .execute(&mut *tx)
         .await?;
-        if account_delta > 0 {
-            sqlx::query("UPDATE account SET message_count = message_count + ? WHERE id = ?")
-                .bind(account_delta)
-                .bind(ctx.account_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(outcome)
+    if account_delta > 0 {
+        sqlx::query("UPDATE account SET message_count = message_count + ? WHERE id = ?")
+            .bind(account_delta)
+            .bind(ctx.account_id)
+            .execute(&mut *tx)
+            .await?;
     }
+    Ok(outcome)
 }
 
 /// A message of the batch that is not stored yet, with the id it will have.
@@ -298,7 +485,8 @@ async fn insert_values<R>(
             }
             sql.push_str(row);
         }
-        // The text changes with the row count: not worth a place in the statement cache.
+        // The text changes with the row count: not worth a place in the statement cache
+        // (measured: reusing fixed-size statements saved nothing).
         // Only placeholders are added to the fixed text: nothing from the rows.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
         for r in chunk {
@@ -437,6 +625,9 @@ async fn assign_threads(
         parents.extend(parsed.references.iter().map(String::as_str));
         own_ids.extend(parsed.message_id.as_deref());
     }
+    // Replies in one thread repeat the same references.
+    parents.sort_unstable();
+    parents.dedup();
     let mut threads = ThreadSets::default();
     let mut by_message_id: HashMap<&str, Vec<i64>> = HashMap::new();
     for message in new_messages {
@@ -1145,5 +1336,119 @@ mod tests {
         assert_eq!(subjects, vec!["Offer".to_owned()]);
         assert_eq!(store.account(account).await.unwrap().message_count, 1);
         assert!(store.stored_uids(inbox, 1).await.unwrap().is_empty());
+    }
+
+    /// Messages of about 64 kB each, with their own Message-IDs.
+    fn bulky(uid: u32) -> FetchedMessage {
+        let body = format!("line {uid} of a long report\r\n").repeat(2_500);
+        fetched(
+            uid,
+            &format!(
+                "From: jan@firma.cz\r\nTo: alice@rapport.test\r\nSubject: Report {uid}\r\n\
+                 Message-ID: <report-{uid}@firma.cz>\r\nDate: Mon, 09 Nov 2026 10:00:00 +0000\r\n\r\n{body}"
+            ),
+        )
+    }
+
+    /// A store with alice's account, and the context of a batch for its inbox.
+    async fn inbox_store() -> (Store, tempfile::TempDir, BatchContext) {
+        let (store, dir) = temp_store().await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
+        let ctx = context(&store, account, inbox).await;
+        (store, dir, ctx)
+    }
+
+    /// What a PASSIVE checkpoint from another connection finds: (pages in the log,
+    /// pages of it copied into the database).
+    async fn log_state(store: &Store) -> (i64, i64) {
+        let (_, log, copied): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        (log, copied)
+    }
+
+    #[tokio::test]
+    async fn a_batch_writer_commits_batches_together_and_leaves_the_log_copied() {
+        let (store, _dir, ctx) = inbox_store().await;
+        let mut writer = store.batch_writer().await.unwrap();
+        let visible = || async {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM message_location")
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+        };
+        let mut stored = 0;
+        let write = |range: std::ops::Range<u32>| range.map(bulky).collect::<Vec<_>>();
+        // The first batch shows at once.
+        let batch = write(1..11);
+        stored += writer.store_batch(&ctx, &batch).await.unwrap().new_messages;
+        assert_eq!(writer.time_left(), None);
+        assert_eq!(visible().await, 10);
+        // Batches in quick succession share a transaction: nobody sees them yet.
+        for first in [11, 21, 31] {
+            let batch = write(first..first + 10);
+            stored += writer.store_batch(&ctx, &batch).await.unwrap().new_messages;
+        }
+        assert!(writer.time_left().is_some());
+        assert_eq!(visible().await, 10, "uncommitted rows are visible");
+        writer.commit().await.unwrap();
+        assert_eq!(writer.time_left(), None);
+        assert_eq!(visible().await, 40);
+        // Once the transaction is old, the batch that finds it so commits it.
+        let batch = write(41..51);
+        stored += writer.store_batch(&ctx, &batch).await.unwrap().new_messages;
+        tokio::time::sleep(TRANSACTION_AGE).await;
+        assert_eq!(writer.time_left(), Some(std::time::Duration::ZERO));
+        let batch = write(51..56);
+        stored += writer.store_batch(&ctx, &batch).await.unwrap().new_messages;
+        assert_eq!(visible().await, 55);
+        // The last open transaction is committed by finish.
+        let batch = write(56..61);
+        stored += writer.store_batch(&ctx, &batch).await.unwrap().new_messages;
+        writer.finish().await.unwrap();
+        assert_eq!(stored, 60);
+        assert_eq!(visible().await, 60);
+        let (log, copied) = log_state(&store).await;
+        assert!(log > 0, "the batches went through the log");
+        assert_eq!(log, copied, "finish copies the whole log into the database");
+        // The writer's connection (its commits never checkpoint) was closed, not put
+        // back in the pool for other writers.
+        let mut connections = Vec::new();
+        for _ in 0..4 {
+            let mut conn = store.pool().acquire().await.unwrap();
+            let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(pages, 4000);
+            connections.push(conn);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_long_write_starts_the_log_over() {
+        let (store, _dir, ctx) = inbox_store().await;
+        let mut writer = store.batch_writer().await.unwrap();
+        writer.restart_after_pages = 0;
+        let mut longest = 0;
+        for first in (1..=100).step_by(10) {
+            let batch: Vec<_> = (first..first + 10).map(bulky).collect();
+            writer.store_batch(&ctx, &batch).await.unwrap();
+            writer.commit().await.unwrap();
+            longest = longest.max(writer.wal_pages);
+        }
+        let restarts = writer.restarts;
+        writer.finish().await.unwrap();
+        // Ten batches of ~640 kB are ~1,600 pages in all; starting over once a copy is
+        // done keeps the log near two batches (plus the index pages they touched).
+        assert!(restarts > 0, "the writer never waited for a copy");
+        assert!(longest > 0);
+        assert!(longest < 600, "the log grew to {longest} pages");
     }
 }

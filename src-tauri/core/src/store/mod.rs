@@ -36,7 +36,7 @@ pub use followups::{
     FollowUpQuery, FollowUpSettings, FollowUpStatus, MonthActivity, WaitingThread,
     DEFAULT_COLD_STAGES,
 };
-pub use messages::{BatchContext, BatchOutcome, FetchedMessage, MessageFlags};
+pub use messages::{BatchContext, BatchOutcome, BatchWriter, FetchedMessage, MessageFlags};
 pub use messages_read::{MessageDetail, MessageListItem, MessageQuery, MessageView, Person};
 pub use messages_read::{ThreadListItem, ThreadPage};
 pub use outbox::{DraftRecord, NewOutboxItem, OutboxEntry, OutboxItem, Signature, TemplateRecord};
@@ -103,9 +103,15 @@ impl Store {
             // A sync rewrites the same index pages batch after batch; checkpointing every
             // 16 MB instead of SQLite's 4 MB copies each of them back to the database
             // file less often (measured: checkpoints were 5% of an initial sync's CPU).
-            .pragma("wal_autocheckpoint", "4000");
+            .pragma("wal_autocheckpoint", "4000")
+            // Once a long write (a first sync) is copied into the database, its log is
+            // cut back to this size rather than kept at its longest.
+            .pragma("journal_size_limit", "16777216");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A ping before each use is a round trip to the connection's thread that a
+            // local file never needs.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;

@@ -256,12 +256,29 @@ impl FolderSync<'_> {
         let store = self.store.clone();
         let writer = tokio::spawn(async move {
             let (mut new_messages, mut busy) = (0u64, Duration::ZERO);
-            while let Some(batch) = parsed.recv().await {
+            let mut writer = store.batch_writer().await?;
+            loop {
+                // An open transaction waits for the next batch only as long as it may
+                // stay open; a slow network then gets it committed meanwhile.
+                let next = match writer.time_left() {
+                    None => parsed.recv().await,
+                    Some(left) => match tokio::time::timeout(left, parsed.recv()).await {
+                        Ok(next) => next,
+                        Err(_) => {
+                            writer.commit().await?;
+                            continue;
+                        }
+                    },
+                };
+                let Some(batch) = next else { break };
                 let started = Instant::now();
-                new_messages += store.store_batch(&ctx, &batch).await?.new_messages;
+                new_messages += writer.store_batch(&ctx, &batch).await?.new_messages;
                 busy += started.elapsed();
                 let _ = to_progress.send(batch.len() as u64);
+                // Freeing a batch's many strings is work the writer need not wait for.
+                tokio::task::spawn_blocking(move || drop(batch));
             }
+            writer.finish().await?;
             Ok::<(u64, Duration), SyncError>((new_messages, busy))
         });
         let progress = async {

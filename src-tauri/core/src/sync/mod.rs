@@ -37,7 +37,10 @@ impl BatchSizer {
     /// parsing, writing), so this bounds the memory a sync needs.
     const TARGET_BYTES: usize = 8 << 20;
     const MIN: usize = 5;
-    const MAX: usize = 500;
+    /// Each batch is a transaction; fewer, larger ones write each touched index page
+    /// fewer times (measured at 100,000 small messages: 2,000 a batch took a fifth less
+    /// time than 500).
+    const MAX: usize = 2_000;
     const FIRST: usize = 100;
 
     pub fn new() -> BatchSizer {
@@ -73,7 +76,7 @@ mod batch_tests {
         let mut sizer = BatchSizer::new();
         assert_eq!(sizer.next(), 100);
         sizer.record(100, 100 * 1_000);
-        assert_eq!(sizer.next(), 500, "1 kB messages: the largest batch");
+        assert_eq!(sizer.next(), 2_000, "1 kB messages: the largest batch");
         sizer.record(500, 500 * 4_000_000);
         assert_eq!(sizer.next(), 5, "4 MB messages: the smallest batch");
         sizer.record(5, 5 * 200_000);
