@@ -3,6 +3,8 @@
 //   desktop entry's "Exec=rapport %u" does when a mailto: link is clicked) exits at once,
 //   the running window receives the link as the `mail-link` event and compose opens
 //   with the link's subject;
+// - Pause sync: pausing (what the tray's "Pause sync" calls) shows the sidebar's
+//   "Sync is paused" with Resume, and Resume starts the background sync again;
 // - Preferences: the desktop settings are saved (and still there after a relaunch), and
 //   "Copy diagnostics" shows versions and the mailbox's state without its password.
 //   E2E_SEEDED_DATA_DIR, E2E_SEEDED_EMAIL   the synced data folder and its mailbox
@@ -108,5 +110,26 @@ test("desktop settings are saved, and diagnostics name the mailbox's state witho
     assert.equal(await allMail.isSelected(), true, "the choice did not survive a relaunch");
     await byTestId(browser, "notifications-all-mail").click();
     await browser.waitUntil(async () => !(await allMail.isSelected()), { timeout: UI_TIMEOUT });
+  });
+});
+
+test("a paused sync shows in the sidebar and Resume resumes it", async () => {
+  const dataDir = requireEnv("E2E_SEEDED_DATA_DIR");
+  await inApp("sync-paused", dataDir, async (browser) => {
+    await byTestId(browser, "nav-inbox").waitForDisplayed({ timeout: UI_TIMEOUT });
+    const banner = byTestId(browser, "sync-paused");
+    assert.equal(await banner.isExisting(), false, "paused before anything paused it");
+    // The tray menu is out of WebDriver's reach; its item runs the same command.
+    await browser.executeAsync((done) => {
+      window.__TAURI_INTERNALS__.invoke("set_sync_paused", { paused: true }).then(() => done());
+    });
+    await banner.waitForDisplayed({ timeout: UI_TIMEOUT });
+    assert.match(await banner.getText(), /Sync is paused/);
+    await banner.$("button").click();
+    await banner.waitForExist({ reverse: true, timeout: UI_TIMEOUT });
+    const paused = await browser.executeAsync((done) => {
+      window.__TAURI_INTERNALS__.invoke("sync_paused").then(done);
+    });
+    assert.equal(paused, false, "Resume left the sync paused");
   });
 });

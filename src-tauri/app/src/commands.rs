@@ -510,6 +510,17 @@ pub async fn set_app_settings(
     Ok(settings)
 }
 
+/// Whether background sync is paused (see `set_sync_paused`).
+#[tauri::command]
+pub fn sync_paused(state: State<'_, AppState>) -> bool {
+    state.scheduler.is_paused()
+}
+
+#[tauri::command]
+pub async fn set_sync_paused(app: AppHandle, paused: bool) {
+    crate::desktop::set_sync_paused(&app, paused).await;
+}
+
 #[tauri::command]
 pub async fn set_tray_labels(app: AppHandle, labels: crate::desktop::TrayLabels) {
     crate::desktop::set_tray_labels(&app, labels);

@@ -358,25 +358,33 @@ fn sync_all_now(app: &AppHandle) {
 fn toggle_pause(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let Some(state) = app.try_state::<AppState>() else {
+        let Some(paused) = app.try_state::<AppState>().map(|s| s.scheduler.is_paused()) else {
             return;
         };
-        let pause = !state.scheduler.is_paused();
-        if pause {
-            state.scheduler.pause_all().await;
-        } else if let Err(e) = state.scheduler.resume_all().await {
-            tracing::warn!(error = %e, "could not resume syncing");
-        }
-        tracing::info!(paused = pause, "background sync paused by the user");
-        if let Some(desktop) = app.try_state::<Desktop>() {
-            if let Ok(items) = desktop.tray_items.lock() {
-                if let Some(items) = items.as_ref() {
-                    let _ = items.pause.set_checked(pause);
-                }
+        set_sync_paused(&app, !paused).await;
+    });
+}
+
+/// Pauses or resumes the background sync of every account (the tray's "Pause sync" and
+/// the window's "Resume"), keeps the tray's check mark in step and tells the window.
+pub async fn set_sync_paused(app: &AppHandle, pause: bool) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    if pause {
+        state.scheduler.pause_all().await;
+    } else if let Err(e) = state.scheduler.resume_all().await {
+        tracing::warn!(error = %e, "could not resume syncing");
+    }
+    tracing::info!(paused = pause, "background sync paused by the user");
+    if let Some(desktop) = app.try_state::<Desktop>() {
+        if let Ok(items) = desktop.tray_items.lock() {
+            if let Some(items) = items.as_ref() {
+                let _ = items.pause.set_checked(pause);
             }
         }
-        let _ = app.emit(SYNC_PAUSED_EVENT, pause);
-    });
+    }
+    let _ = app.emit(SYNC_PAUSED_EVENT, pause);
 }
 
 /// After a pass stored mail: asks the core which new messages deserve a notification and

@@ -274,6 +274,8 @@ pub fn run() {
             commands::app_settings,
             commands::set_app_settings,
             commands::set_tray_labels,
+            commands::sync_paused,
+            commands::set_sync_paused,
             commands::show_notification,
             commands::deliver_launch_links,
             commands::diagnostics,

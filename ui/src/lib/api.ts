@@ -507,6 +507,21 @@ export function onNewMail(handler: (notice: NewMailNotice) => void): Promise<Unl
   return listen<NewMailNotice>("new-mail", (event) => handler(event.payload));
 }
 
+/** Whether background sync is paused (the tray's "Pause sync"). */
+export function syncPaused(): Promise<boolean> {
+  return call("sync_paused");
+}
+
+/** Pauses or resumes background sync for every account. */
+export function setSyncPaused(paused: boolean): Promise<void> {
+  return call("set_sync_paused", { paused });
+}
+
+/** Background sync was paused (`true`) or resumed, from the tray or the window. */
+export function onSyncPaused(handler: (paused: boolean) => void): Promise<UnlistenFn> {
+  return listen<boolean>("sync-paused", (event) => handler(event.payload));
+}
+
 /** A notification was clicked: open that conversation. */
 export function onOpenMessage(handler: (target: { threadId: number; messageId: number }) => void): Promise<UnlistenFn> {
   return listen<{ threadId: number; messageId: number }>("open-message", (event) => handler(event.payload));

@@ -97,6 +97,9 @@ export function crmApiMock() {
     onNewMail: vi.fn(async () => () => {}),
     onOpenMessage: vi.fn(async () => () => {}),
     setTrayLabels: vi.fn(async () => {}),
+    syncPaused: vi.fn(async () => false),
+    setSyncPaused: vi.fn(async () => {}),
+    onSyncPaused: vi.fn(async () => () => {}),
     deliverLaunchLinks: vi.fn(async () => 0),
   };
 }
