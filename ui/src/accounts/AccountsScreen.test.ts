@@ -21,6 +21,8 @@ vi.mock("../lib/api", () => ({
   signInAgain: vi.fn(),
   cancelOAuthSignIn: vi.fn(),
   openExternal: vi.fn(),
+  getSignature: vi.fn(),
+  saveSignature: vi.fn(),
 }));
 
 const listAccounts = vi.mocked(api.listAccounts);
@@ -113,6 +115,24 @@ describe("AccountsScreen", () => {
     expect(within(bob).getByText("bob@example.net")).toBeInTheDocument();
     expect(screen.getByText("2 mailboxes connected")).toBeInTheDocument();
     vi.useRealTimers();
+  });
+
+  it("edits a mailbox's signatures from its row", async () => {
+    const user = userEvent.setup();
+    listAccounts.mockResolvedValue([accountSummary({ id: 2, email: "bob@example.net", mailboxName: "Work" })]);
+    vi.mocked(api.getSignature).mockResolvedValue({ accountId: 2, newHtml: "<p>Bob</p>", replyHtml: "", aboveQuote: false });
+    vi.mocked(api.saveSignature).mockImplementation(async (signature) => signature);
+    render(AccountsScreen);
+
+    await user.click(await screen.findByRole("button", { name: "Signature of Work" }));
+    const source = await screen.findByTestId("signature-new");
+    await vi.waitFor(() => expect(source).toHaveValue("<p>Bob</p>"));
+    expect(api.getSignature).toHaveBeenCalledWith(2);
+    await user.clear(source);
+    await user.type(source, "Bob Novak");
+    await user.click(screen.getByTestId("signature-save"));
+    expect(api.saveSignature).toHaveBeenCalledWith({ accountId: 2, newHtml: "Bob Novak", replyHtml: "", aboveQuote: false });
+    await vi.waitFor(() => expect(screen.queryByTestId("signature-dialog")).not.toBeInTheDocument());
   });
 
   it("shows why an account is paused and its last error", async () => {
