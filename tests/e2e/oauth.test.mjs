@@ -142,7 +142,10 @@ test("Sign in with Google adds a mailbox that syncs; a revoked sign-in asks to s
     // The user revokes Rapport's access at Google: the next sync says so and offers
     // "Sign in again" instead of stopping silently.
     await control(`/test/revoke-user?user=${encodeURIComponent(email)}`);
-    await row.$('[data-testid="sync-now"]').click();
+    // The app's own first pass may still run (the button waits for it).
+    const syncNow = row.$('[data-testid="sync-now"]');
+    await syncNow.waitForEnabled({ timeout: SYNC_TIMEOUT, timeoutMsg: "Sync now stayed disabled" });
+    await syncNow.click();
     const again = row.$('[data-testid="sign-in-again"]');
     await again.waitForDisplayed({ timeout: CHECK_TIMEOUT, timeoutMsg: "no Sign in again button after the revocation" });
     assert.match(await row.$('[data-testid="account-error"]').getText(), /Sign in again/);

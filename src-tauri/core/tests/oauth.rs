@@ -398,6 +398,54 @@ async fn sign_in_sync_send_refresh_revoke_and_sign_in_again() {
         .await
         .expect("sync after signing in again");
 
+    // Revoked between a pass and the IDLE that follows it: the IDLE's login is refused,
+    // and the account pauses then, not at the next poll a minute or more later.
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let scheduler = SyncScheduler::new(
+        store.clone(),
+        Arc::new(move |event| {
+            if let SyncProgress::Finished { .. } = event {
+                PROVIDER.revoke_user(user);
+            }
+            seen.lock().unwrap().push(event);
+        }),
+    );
+    scheduler.start(account.id).await;
+    let paused_in = |events: &[SyncProgress]| {
+        events.iter().find_map(|e| match e {
+            SyncProgress::Paused { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+    };
+    for _ in 0..100 {
+        if paused_in(&events.lock().unwrap()).is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    scheduler.shutdown().await;
+    let events = events.lock().unwrap().clone();
+    let reason = paused_in(&events).expect("the account paused when the IDLE was refused");
+    assert!(reason.contains("Sign in again"), "{reason}");
+    let passes = events
+        .iter()
+        .filter(|e| matches!(e, SyncProgress::Started { .. }))
+        .count();
+    assert_eq!(
+        passes, 1,
+        "the pause came from the IDLE, not a second pass: {events:?}"
+    );
+    assert!(store.account(account.id).await.unwrap().sign_in_required);
+    let grant = auth::hold_grant(
+        OAuthProvider::Google,
+        sign_in_as(user).await.expect("sign-in"),
+    );
+    accounts
+        .sign_in_again(account.id, &grant)
+        .await
+        .expect("sign in again after the IDLE's refusal");
+
     // Removing the mailbox revokes the refresh token at the provider.
     let before = provider.counts();
     accounts.remove(account.id).await.expect("remove");

@@ -259,6 +259,23 @@ describe("AccountsScreen", () => {
     expect(within(row).getByTestId("account-error")).toHaveTextContent("The server could not be reached.");
   });
 
+  it("re-reads the account after a failed background sync and offers Sign in again when the provider refused", async () => {
+    listAccounts.mockResolvedValue([accountSummary({ id: 7, authKind: "google", lastSyncAt: "2025-03-01T11:00:00Z" })]);
+    render(AccountsScreen);
+    const row = await screen.findByTestId("account-row");
+    expect(within(row).queryByTestId("sign-in-again")).not.toBeInTheDocument();
+
+    listAccounts.mockResolvedValue([
+      accountSummary({ id: 7, authKind: "google", signInRequired: true, lastSyncAt: "2025-03-01T11:00:00Z" }),
+    ]);
+    background.emit({ kind: "started", accountId: 7 });
+    background.emit({ kind: "failed", accountId: 7, message: "Google no longer accepts this sign-in." });
+
+    await vi.waitFor(() => expect(within(row).getByTestId("sign-in-again")).toBeInTheDocument());
+    expect(within(row).getByTestId("account-error")).toHaveTextContent("Google no longer accepts this sign-in.");
+    expect(listAccounts).toHaveBeenCalledTimes(2);
+  });
+
   it("pauses the row with the reason and offers Reconnect when a background sync pauses", async () => {
     listAccounts.mockResolvedValue([accountSummary({ id: 7, lastSyncAt: "2025-03-01T11:00:00Z" })]);
     reconnectAccount.mockResolvedValue(accountSummary({ id: 7 }));

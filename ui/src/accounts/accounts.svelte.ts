@@ -186,7 +186,8 @@ export class AccountsStore {
     const id = event.accountId;
     if (event.kind === "started" || event.kind === "folder" || event.kind === "changes" || this.ownSyncs.has(id)) return;
     delete this.syncs[id];
-    if (event.kind === "finished") void this.refreshAccount(id);
+    // A failure may have changed the account too (its last error, a refused sign-in).
+    if (event.kind === "finished" || event.kind === "failed") void this.refreshAccount(id);
     // A pause may mean "sign in again", which only the account itself says.
     if (event.kind === "paused") void this.refreshSignIn(id);
   }

@@ -305,9 +305,7 @@ async fn account_loop(
                 .map(|a| a.consecutive_failures)
                 .unwrap_or(1);
             if needs_user || failures >= MAX_CONSECUTIVE_FAILURES {
-                if store.pause_account(account_id, &reason).await.is_ok() {
-                    sink(SyncProgress::Paused { account_id, reason });
-                }
+                pause_account(&store, account_id, reason, &*sink).await;
                 continue;
             }
             // Offline: an action still tries its push, which keeps it queued with the reason.
@@ -325,6 +323,9 @@ async fn account_loop(
         match idle_until(&store, account_id, due, &signals, &*sink, &mut stopped).await {
             IdleEnd::Stopped => return,
             IdleEnd::NewMail | IdleEnd::Due | IdleEnd::Woken => {}
+            IdleEnd::NeedsUser(e) => {
+                pause_account(&store, account_id, e.to_user_error().message, &*sink).await
+            }
             IdleEnd::Unavailable => {
                 if signals
                     .wait_until(due, &store, account_id, &*sink, &mut stopped)
@@ -337,6 +338,14 @@ async fn account_loop(
     }
 }
 
+/// Pauses the account with its reason and tells the UI, which offers Reconnect (or
+/// "Sign in again").
+async fn pause_account(store: &Store, account_id: i64, reason: String, sink: &ProgressSink) {
+    if store.pause_account(account_id, &reason).await.is_ok() {
+        sink(SyncProgress::Paused { account_id, reason });
+    }
+}
+
 enum IdleEnd {
     NewMail,
     Due,
@@ -344,6 +353,9 @@ enum IdleEnd {
     Stopped,
     /// The server has no IDLE or the connection failed: fall back to polling.
     Unavailable,
+    /// The login was refused in a way only the user can fix (a revoked sign-in, a
+    /// changed password): the account pauses now rather than at the next poll.
+    NeedsUser(SyncError),
 }
 
 /// Holds an IDLE on Inbox until new mail, the deadline, a wake-up or a stop. Changes the
@@ -359,8 +371,10 @@ async fn idle_until(
     let Ok(account) = store.account(account_id).await else {
         return IdleEnd::Stopped;
     };
-    let Ok(mut session) = open_session(store, &account).await else {
-        return IdleEnd::Unavailable;
+    let mut session = match open_session(store, &account).await {
+        Ok(session) => session,
+        Err(e) if e.needs_user() => return IdleEnd::NeedsUser(e),
+        Err(_) => return IdleEnd::Unavailable,
     };
     let supports_idle = session
         .capabilities()
