@@ -164,7 +164,7 @@ describe("search in the inbox", () => {
     expect(screen.getByTestId("search-row")).toHaveAttribute("aria-current", "true");
   });
 
-  it("searches again when the store changes, and list actions do not reach the hidden list", async () => {
+  it("searches again when the store changes", async () => {
     searchMessages.mockResolvedValue([messageListItem(7)]);
     const { mail, user } = setup();
     await screen.findAllByTestId("message-row");
@@ -175,9 +175,54 @@ describe("search in the inbox", () => {
     mail.changed();
     await waitFor(() => expect(searchMessages).toHaveBeenCalledTimes(2));
     expect(searchMessages).toHaveBeenLastCalledWith({ query: "offer", before: null, limit: SEARCH_PAGE });
+  });
 
+  it("acts on the result under the cursor with the list's shortcuts, not on the hidden list", async () => {
+    // Result 9 is a reply in thread 1, which the hidden list also shows.
+    searchMessages.mockResolvedValue([messageListItem(7), messageListItem(9, { threadId: 1, seen: true })]);
+    vi.mocked(api.applyAction).mockResolvedValue({ changed: 1, accounts: [1] });
+    const { user } = setup();
+    await screen.findAllByTestId("message-row");
+    await user.type(screen.getByTestId("search-input"), "offer");
+    await screen.findAllByTestId("search-row");
     screen.getByTestId("search-input").blur();
-    await user.keyboard("eus#v");
-    expect(api.applyAction).not.toHaveBeenCalled();
+
+    // Read and star marks go on the result's own message.
+    await user.keyboard("u");
+    expect(api.applyAction).toHaveBeenLastCalledWith({ kind: "markRead", view: "inbox", messageIds: [7] });
+    await user.keyboard("s");
+    expect(api.applyAction).toHaveBeenLastCalledWith({ kind: "flag", view: "inbox", messageIds: [7] });
+    // Archive and delete take the result's conversation, as from the list.
+    await user.keyboard("j");
+    await user.keyboard("u");
+    expect(api.applyAction).toHaveBeenLastCalledWith({ kind: "markUnread", view: "inbox", messageIds: [9] });
+    await user.keyboard("e");
+    expect(api.applyAction).toHaveBeenLastCalledWith({ kind: "archive", view: "inbox", threadIds: [1] });
+    await user.keyboard("#");
+    expect(api.applyAction).toHaveBeenLastCalledWith({ kind: "trash", view: "inbox", threadIds: [1] });
+    expect(api.applyAction).toHaveBeenCalledTimes(5);
+    // Each action searches again, so the results show the new state.
+    await waitFor(() => expect(searchMessages.mock.calls.length).toBeGreaterThanOrEqual(2));
+
+    // v opens the move dialog for the result's conversation.
+    await user.keyboard("v");
+    expect(await screen.findByTestId("move-dialog")).toBeInTheDocument();
+  });
+
+  it("shows a failed action on a result above the search", async () => {
+    searchMessages.mockResolvedValue([messageListItem(7)]);
+    vi.mocked(api.applyAction).mockRejectedValue(
+      new CommandFailure({ code: "no_archive", message: "alice@rapport.test has no Archive folder.", field: null }),
+    );
+    const { user } = setup();
+    await screen.findAllByTestId("message-row");
+    await user.type(screen.getByTestId("search-input"), "offer");
+    await screen.findByTestId("search-row");
+    screen.getByTestId("search-input").blur();
+
+    await user.keyboard("e");
+
+    expect(await screen.findByTestId("action-error")).toHaveTextContent("has no Archive folder");
+    expect(screen.getByTestId("search-row")).toBeInTheDocument();
   });
 });

@@ -11,6 +11,9 @@ export const SEARCH_PAGE = 50;
 
 type SearchFn = (request: SearchRequest) => Promise<MessageListItem[]>;
 
+/** What the list's shortcuts do to a search result (e, #, u, s, v). */
+export type ResultAction = "archive" | "trash" | "toggleRead" | "toggleFlag" | "move";
+
 /**
  * The conversation of a search result, as a list row: the reader opens conversations,
  * and the result's thread need not be among the rows the list has loaded.
