@@ -714,6 +714,8 @@ mod tests {
     use super::*;
 
     #[test]
+    // `3..=1` is how a server's "3:1" arrives; it is meant, not empty.
+    #[allow(clippy::reversed_empty_ranges)]
     fn copyuid_sets_map_the_source_uid_to_its_copy() {
         let from = vec![UidSetMember::Uid(304), UidSetMember::UidRange(319..=320)];
         let to = vec![UidSetMember::UidRange(3956..=3958)];

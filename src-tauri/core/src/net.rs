@@ -254,6 +254,37 @@ fn describe_certificate_error(reason: &tokio_rustls::rustls::CertificateError) -
     }
 }
 
+/// Opens a connection to the origin of a web `uri` (TLS with the web PKI roots when
+/// `secure`) and returns it with the value of its `Host` header. The discovery fetcher and
+/// the OAuth token client share it; each keeps its own error type.
+pub async fn connect_web<E>(
+    uri: &hyper::Uri,
+    secure: bool,
+    default_port: u16,
+) -> Result<(MailStream, String), E>
+where
+    E: From<ConnectError> + From<crate::tls::TlsError>,
+{
+    let host = uri.host().unwrap_or_default();
+    // `Uri::host` keeps the brackets of an IPv6 literal; connecting needs it bare.
+    let connect_host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16().unwrap_or(default_port);
+    let tcp = tcp_connect(connect_host, port).await?;
+    let stream = if secure {
+        let trust = crate::tls::client_config(&crate::tls::TrustSettings::default())?;
+        MailStream::Tls(Box::new(
+            tls_handshake(tcp, connect_host, port, &trust).await?,
+        ))
+    } else {
+        MailStream::Plain(tcp)
+    };
+    let authority = match uri.port_u16() {
+        Some(port) if port != default_port => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    Ok((stream, authority))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,35 +319,4 @@ mod tests {
         let err = tcp_connect("127.0.0.1", port).await.unwrap_err();
         assert!(matches!(err, ConnectError::Refused { .. }), "{err:?}");
     }
-}
-
-/// Opens a connection to the origin of a web `uri` (TLS with the web PKI roots when
-/// `secure`) and returns it with the value of its `Host` header. The discovery fetcher and
-/// the OAuth token client share it; each keeps its own error type.
-pub async fn connect_web<E>(
-    uri: &hyper::Uri,
-    secure: bool,
-    default_port: u16,
-) -> Result<(MailStream, String), E>
-where
-    E: From<ConnectError> + From<crate::tls::TlsError>,
-{
-    let host = uri.host().unwrap_or_default();
-    // `Uri::host` keeps the brackets of an IPv6 literal; connecting needs it bare.
-    let connect_host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = uri.port_u16().unwrap_or(default_port);
-    let tcp = tcp_connect(connect_host, port).await?;
-    let stream = if secure {
-        let trust = crate::tls::client_config(&crate::tls::TrustSettings::default())?;
-        MailStream::Tls(Box::new(
-            tls_handshake(tcp, connect_host, port, &trust).await?,
-        ))
-    } else {
-        MailStream::Plain(tcp)
-    };
-    let authority = match uri.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
-    Ok((stream, authority))
 }

@@ -173,8 +173,10 @@ mod tests {
             AppSettings::load(&store).await.unwrap(),
             AppSettings::default()
         );
-        let mut settings = AppSettings::default();
-        settings.close_to_tray = false;
+        let mut settings = AppSettings {
+            close_to_tray: false,
+            ..AppSettings::default()
+        };
         settings.notifications.all_mail = true;
         settings.notifications.quiet_hours.enabled = true;
         settings.save(&store).await.unwrap();

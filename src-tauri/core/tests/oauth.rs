@@ -56,10 +56,12 @@ static PROVIDER: LazyLock<OAuthServer> = LazyLock::new(|| {
 });
 
 /// The tests change server-wide settings (decision, lifetimes): one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+/// An async lock: it is held across the tests' awaits (and a failed test does not
+/// poison it for the next).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
 }
 
 fn google() -> rapport_core::auth::ProviderSettings {
@@ -189,7 +191,7 @@ async fn wait_for_delivery(server: &MailServer, user: &str, n: usize) {
 
 #[tokio::test]
 async fn sign_in_sync_send_refresh_revoke_and_sign_in_again() {
-    let _serial = serial();
+    let _serial = serial().await;
     let provider = &*PROVIDER;
     provider.set_decision(Decision::Approve { as_user: None });
     provider.set_access_token_lifetime(Duration::from_secs(3600));
@@ -455,7 +457,7 @@ async fn sign_in_sync_send_refresh_revoke_and_sign_in_again() {
 
 #[tokio::test]
 async fn rotated_refresh_tokens_are_kept() {
-    let _serial = serial();
+    let _serial = serial().await;
     let provider = &*PROVIDER;
     provider.set_decision(Decision::Approve { as_user: None });
     provider.set_access_token_lifetime(Duration::from_secs(3600));
@@ -504,7 +506,7 @@ async fn rotated_refresh_tokens_are_kept() {
 
 #[tokio::test]
 async fn refused_consent_wrong_state_and_cancel_end_the_sign_in() {
-    let _serial = serial();
+    let _serial = serial().await;
     let provider = &*PROVIDER;
 
     provider.set_decision(Decision::Deny);
@@ -615,7 +617,7 @@ async fn refused_consent_wrong_state_and_cancel_end_the_sign_in() {
 
 #[tokio::test]
 async fn imap_takes_xoauth2_and_oauthbearer_and_refuses_a_bad_token() {
-    let _serial = serial();
+    let _serial = serial().await;
     let provider = &*PROVIDER;
     provider.set_decision(Decision::Approve { as_user: None });
     provider.set_access_token_lifetime(Duration::from_secs(3600));
@@ -694,7 +696,7 @@ async fn imap_takes_xoauth2_and_oauthbearer_and_refuses_a_bad_token() {
 
 #[tokio::test]
 async fn changed_servers_of_a_signed_in_account_are_tested_with_its_token() {
-    let _serial = serial();
+    let _serial = serial().await;
     let provider = &*PROVIDER;
     provider.set_decision(Decision::Approve { as_user: None });
     provider.set_access_token_lifetime(Duration::from_secs(3600));

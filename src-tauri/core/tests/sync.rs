@@ -278,7 +278,7 @@ async fn new_mail_arrives_through_idle_within_two_seconds() {
         .unwrap();
     let raw = b"From: Pushy Sender <pushy@example.com>\r\nTo: idle@rapport.test\r\nSubject: Pushed\r\nMessage-ID: <pushed-1@example.com>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nNew mail.\r\n";
     let sent_at = std::time::Instant::now();
-    smtp::send(&mut connection, &f.user, &[f.user.clone()], raw)
+    smtp::send(&mut connection, &f.user, std::slice::from_ref(&f.user), raw)
         .await
         .unwrap();
     let _ = connection.quit().await;

@@ -164,7 +164,8 @@ impl TailWords {
 pub fn body(rng: &mut Rng, tail: &TailWords, signer: &str, quoted: Option<(&str, &str)>) -> String {
     let language = LANGUAGES[rng.below(LANGUAGES.len())];
     let mut text = String::with_capacity(600);
-    text.push_str(*rng.pick(language.greetings));
+    let greeting = *rng.pick(language.greetings);
+    text.push_str(greeting);
     text.push_str("\n\n");
     for i in 0..2 + rng.below(6) {
         let sentence = *rng.pick(language.sentences);
@@ -177,7 +178,8 @@ pub fn body(rng: &mut Rng, tail: &TailWords, signer: &str, quoted: Option<(&str,
         text.push(if i % 3 == 2 { '\n' } else { ' ' });
     }
     text.push_str("\n\n");
-    text.push_str(*rng.pick(language.sign_offs));
+    let sign_off = *rng.pick(language.sign_offs);
+    text.push_str(sign_off);
     text.push('\n');
     text.push_str(signer);
     text.push('\n');

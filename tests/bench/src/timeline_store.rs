@@ -334,7 +334,9 @@ async fn generate(store: &Store, spec: &Spec, population: &Population) -> Result
     };
     let follow_up_of =
         |i: usize| (i % 50 == 7).then(|| now + ((i / 50) % 41) as i64 * 86_400 - 20 * 86_400);
-    let contact_rows: Vec<(i64, &str, &str, Option<i64>, &str, Option<i64>)> = contacts
+    // id, name, stage, company id, origin, follow-up date
+    type ContactRow<'a> = (i64, &'a str, &'a str, Option<i64>, &'a str, Option<i64>);
+    let contact_rows: Vec<ContactRow> = contacts
         .iter()
         .enumerate()
         .map(|(i, c)| {

@@ -493,7 +493,7 @@ fn rfc2231_filename(name: &str) -> String {
 
 /// The messages of `spec`, each with its bytes (CRLF line ends). Pure and deterministic.
 pub fn generate(spec: &SeedSpec) -> Vec<(SeededMessage, Vec<u8>)> {
-    let mut rng = Rng(spec.seed ^ 0x5EED_0F_4A77_0A7D);
+    let mut rng = Rng(spec.seed ^ 0x5E_ED0F_4A77_0A7D);
     let people = people(&mut rng);
     let owner_domain = spec
         .owner

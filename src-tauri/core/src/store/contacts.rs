@@ -750,9 +750,9 @@ impl Store {
         let mut created = 0;
         let mut tx = self.pool.begin().await?;
         for (message_id, is_bulk, account_id) in messages {
-            if !identities.contains_key(&account_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = identities.entry(account_id) {
                 let account = self.account(account_id).await?;
-                identities.insert(account_id, self.account_identity(&account).await?);
+                slot.insert(self.account_identity(&account).await?);
             }
             let identity = &identities[&account_id];
             let people: Vec<(String, String, String)> = sqlx::query_as(
