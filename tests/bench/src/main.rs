@@ -132,6 +132,56 @@ struct SyncResult {
     sys_cpu_seconds: f64,
     /// Sync messages/s over raw FETCH messages/s.
     ratio_to_raw: f64,
+    /// Busy time of each pipeline stage over all folders, from the sync's log.
+    stages: StageTimes,
+}
+
+/// Seconds each stage of the fetch pipeline was busy, summed over the folders (the
+/// stages overlap, so they add up to more than `pipeline`). The writer being busy for
+/// nearly all of `pipeline` means the database is the limit.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StageTimes {
+    /// Wall time of the folders' pipelines.
+    pipeline: f64,
+    fetch: f64,
+    parse: f64,
+    write: f64,
+}
+
+impl StageTimes {
+    /// Sums the "fetched new mail" lines the CLI logs for large fetches (folder.rs,
+    /// `log_stage_times`) in the log files of `data`.
+    fn from_logs(data: &Path) -> StageTimes {
+        let mut times = StageTimes::default();
+        let Ok(entries) = std::fs::read_dir(data.join("logs")) else {
+            return times;
+        };
+        for entry in entries.flatten() {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            for line in text.lines().filter(|l| l.contains("fetched new mail")) {
+                for field in line.split_whitespace() {
+                    let Some((key, value)) = field.split_once('=') else {
+                        continue;
+                    };
+                    let Ok(ms) = value.parse::<f64>() else {
+                        continue;
+                    };
+                    let slot = match key {
+                        "total_ms" => &mut times.pipeline,
+                        "fetch_ms" => &mut times.fetch,
+                        "parse_ms" => &mut times.parse,
+                        "write_ms" => &mut times.write,
+                        _ => continue,
+                    };
+                    *slot += ms / 1000.0;
+                }
+            }
+        }
+        times
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -534,7 +584,11 @@ impl Bench {
             user_cpu_seconds: synced.user_cpu.as_secs_f64(),
             sys_cpu_seconds: synced.sys_cpu.as_secs_f64(),
             ratio_to_raw: messages_per_sec / raw.messages_per_sec,
+            stages: StageTimes::from_logs(&data),
         };
+        if sync.stages.pipeline == 0.0 {
+            notes.push("the sync's log had no stage times (fetched new mail)".into());
+        }
         eprintln!(
             "   sync: {} messages in {:.2} s ({:.0} msg/s, {:.1} MB/s, {:.2}x raw), peak RSS {:.0} MB",
             sync.new_messages, sync.seconds, sync.messages_per_sec, sync.mb_per_sec, sync.ratio_to_raw, sync.peak_rss_mb
@@ -861,6 +915,14 @@ fn print_report(report: &Report) {
             format!(
                 "  {:.1} MB/s, {:.2} s, CPU {:.1} s user + {:.1} s sys",
                 s.sync.mb_per_sec, s.sync.seconds, s.sync.user_cpu_seconds, s.sync.sys_cpu_seconds
+            ),
+        );
+        row(
+            "  busy per stage (they overlap)",
+            format!("write {:.2} s", s.sync.stages.write),
+            format!(
+                "  fetch {:.2} s, parse {:.2} s, of {:.2} s in the pipelines",
+                s.sync.stages.fetch, s.sync.stages.parse, s.sync.stages.pipeline
             ),
         );
         row(
