@@ -284,6 +284,10 @@ describe("AccountsScreen", () => {
     render(AccountsScreen);
     const row = await screen.findByTestId("account-row");
 
+    // What the database holds once the service has paused the account.
+    listAccounts.mockResolvedValue([
+      accountSummary({ id: 7, lastSyncAt: "2025-03-01T11:00:00Z", state: "paused", pausedReason: "the password was refused" }),
+    ]);
     background.emit({ kind: "started", accountId: 7 });
     background.emit({ kind: "paused", accountId: 7, reason: "the password was refused" });
 

@@ -186,10 +186,9 @@ export class AccountsStore {
     const id = event.accountId;
     if (event.kind === "started" || event.kind === "folder" || event.kind === "changes" || this.ownSyncs.has(id)) return;
     delete this.syncs[id];
-    // A failure may have changed the account too (its last error, a refused sign-in).
-    if (event.kind === "finished" || event.kind === "failed") void this.refreshAccount(id);
-    // A pause may mean "sign in again", which only the account itself says.
-    if (event.kind === "paused") void this.refreshSignIn(id);
+    // Its end changed the account as stored: the count, the last error, a pause and
+    // whether the provider wants a new sign-in (which only the account itself says).
+    void this.refreshAccount(id);
   }
 
   private replace(account: AccountSummary): void {
@@ -203,16 +202,7 @@ export class AccountsStore {
     if (account) Object.assign(account, changes);
   }
 
-  /** Re-reads one account, for its exact count and last sync; a failure keeps what is shown. */
-  private async refreshSignIn(accountId: number): Promise<void> {
-    try {
-      const fresh = (await api.listAccounts()).find((a) => a.id === accountId);
-      if (fresh) this.patch(accountId, { signInRequired: fresh.signInRequired, authKind: fresh.authKind });
-    } catch {
-      // The row still shows the pause and its reason.
-    }
-  }
-
+  /** Re-reads one account as stored; a failure keeps what is shown. */
   private async refreshAccount(accountId: number): Promise<void> {
     try {
       const fresh = (await api.listAccounts()).find((a) => a.id === accountId);

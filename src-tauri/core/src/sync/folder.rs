@@ -429,26 +429,23 @@ fn log_stage_times(
     const LARGE: u64 = 1_000;
     let ms = |d: Duration| d.as_millis() as u64;
     let (total_ms, fetch_ms, parse_ms, write_ms) = (ms(total), ms(fetch), ms(parse), ms(write));
+    macro_rules! stage_times {
+        ($level:ident) => {
+            tracing::$level!(
+                folder,
+                messages,
+                total_ms,
+                fetch_ms,
+                parse_ms,
+                write_ms,
+                "fetched new mail"
+            )
+        };
+    }
     if messages >= LARGE {
-        tracing::info!(
-            folder,
-            messages,
-            total_ms,
-            fetch_ms,
-            parse_ms,
-            write_ms,
-            "fetched new mail"
-        );
+        stage_times!(info);
     } else {
-        tracing::debug!(
-            folder,
-            messages,
-            total_ms,
-            fetch_ms,
-            parse_ms,
-            write_ms,
-            "fetched new mail"
-        );
+        stage_times!(debug);
     }
 }
 
