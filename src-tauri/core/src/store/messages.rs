@@ -146,9 +146,9 @@ const TRANSACTION_AGE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A background checkpoint never finds the log fully copied when the next batch
 /// begins (it is still copying the last one), and only then may SQLite start the log
-/// over, so it would grow with every batch: past this length (64 MiB of 4 KiB pages)
+/// over, so it would grow with every batch: past this length (64 MiB in pages)
 /// the writer waits for the copy once, and the next batch starts the log from the top.
-const WAL_PAGES_BEFORE_RESTART: i64 = 16_384;
+const WAL_PAGES_BEFORE_RESTART: i64 = (64 << 20) / super::PAGE_SIZE as i64;
 
 impl BatchWriter {
     /// Writes a batch like `Store::store_batch`, in the open transaction when there is
@@ -1515,7 +1515,7 @@ mod tests {
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-            assert_eq!(pages, 4000);
+            assert_eq!(pages, i64::from(super::super::WAL_AUTOCHECKPOINT_PAGES));
             connections.push(conn);
         }
     }
