@@ -28,7 +28,7 @@ test:
 	tests/run-all.sh
 
 bench:
-	.ci/bootstrap.sh test
+	.ci/bootstrap.sh bench
 	tests/bench/run.sh
 
 # The fuzz target of the parse-and-store path: proptest generators of hostile MIME (cargo

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what `make run` (bootstrap.sh run) or `make test` (bootstrap.sh test) needs
+# Installs what `make run` (bootstrap.sh run), `make test` (bootstrap.sh test) or
+# `make bench` (bootstrap.sh bench: the test packages and mbsync) needs
 # on Debian 12 / Ubuntu: system packages via apt (with sudo when not root), npm
 # packages, and tauri-driver for the end-to-end tests. Safe to run again: it only
 # installs what is missing. Prerequisites it does not install: Rust (rustup), Node 20+.
@@ -21,9 +22,12 @@ build_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev 
   libsoup-3.0-dev build-essential pkg-config libssl-dev libxdo-dev file patchelf)
 test_packages=(xvfb webkit2gtk-driver xdotool dbus-x11 at-spi2-core dbus
   dovecot-imapd dovecot-lmtpd postfix gnome-keyring libsecret-tools openssl)
+# make bench compares the sync with mbsync (isync) on the same server.
+bench_packages=(isync)
 
 packages=("${build_packages[@]}")
-[ "$mode" = test ] && packages+=("${test_packages[@]}")
+[ "$mode" = test ] || [ "$mode" = bench ] && packages+=("${test_packages[@]}")
+[ "$mode" = bench ] && packages+=("${bench_packages[@]}")
 # `make package-check` builds a clean Debian chroot and validates the desktop entry.
 [ "$mode" = package ] && packages+=(debootstrap desktop-file-utils)
 

@@ -12,6 +12,7 @@
 mod followups_store;
 mod mail_text;
 mod mailbox;
+mod mbsync;
 mod search_store;
 mod timeline_store;
 mod util;
@@ -36,6 +37,8 @@ const MB: f64 = 1e6;
 
 /// Targets from issue 4 (and our own for the timeline).
 const TARGET_SYNC_RATIO: f64 = 0.5;
+/// The issue's goal: faster than mbsync on the same server.
+const TARGET_MBSYNC_RATIO: f64 = 1.0;
 const TARGET_RSS_MB: f64 = 300.0;
 const TARGET_RSS_AT: usize = 100_000;
 const TARGET_RESYNC_MS: f64 = 200.0;
@@ -227,6 +230,8 @@ struct SizeResult {
     seed_seconds: f64,
     raw_cold: RawResult,
     raw: RawResult,
+    /// mbsync copying the same folders (None when mbsync is not installed).
+    mbsync: Option<mbsync::MbsyncResult>,
     account_add_seconds: f64,
     sync: SyncResult,
     db_bytes: u64,
@@ -593,6 +598,31 @@ impl Bench {
             "   sync: {} messages in {:.2} s ({:.0} msg/s, {:.1} MB/s, {:.2}x raw), peak RSS {:.0} MB",
             sync.new_messages, sync.seconds, sync.messages_per_sec, sync.mb_per_sec, sync.ratio_to_raw, sync.peak_rss_mb
         );
+        // After the sync, so the Maildir mbsync writes cannot push the server's mail out
+        // of the page cache before the sync reads it.
+        let mbsync = match mbsync::version() {
+            Some(version) => {
+                eprintln!("   mbsync ({version}) into a fresh Maildir");
+                let work = tempfile::Builder::new()
+                    .prefix("rapport-bench-mbsync-")
+                    .tempdir()?;
+                let result = mbsync::run(&server, OWNER, PASSWORD, &folders, work.path(), version)?;
+                if result.messages != raw.messages {
+                    notes.push(format!(
+                        "mbsync wrote {} messages; the server holds {}",
+                        result.messages, raw.messages
+                    ));
+                }
+                Some(result)
+            }
+            None => {
+                notes.push(
+                    "mbsync is not installed (apt-get install isync): no mbsync reference".into(),
+                );
+                None
+            }
+        };
+
         let db_bytes = std::fs::read_dir(&data)
             .map(|entries| {
                 entries
@@ -677,6 +707,7 @@ impl Bench {
             seed_seconds,
             raw_cold,
             raw,
+            mbsync,
             account_add_seconds: added.wall.as_secs_f64(),
             sync,
             db_bytes,
@@ -770,6 +801,15 @@ fn targets(
             ">=",
             TARGET_SYNC_RATIO,
         ));
+        if let Some(m) = &s.mbsync {
+            out.push(Target::new(
+                format!("{}: sync rate / mbsync rate", s.size),
+                s.sync.messages_per_sec / m.messages_per_sec,
+                "x",
+                ">=",
+                TARGET_MBSYNC_RATIO,
+            ));
+        }
         if s.size >= TARGET_RSS_AT {
             out.push(Target::new(
                 format!("{}: peak RSS of rapport-cli sync", s.size),
@@ -925,11 +965,28 @@ fn print_report(report: &Report) {
                 s.sync.stages.fetch, s.sync.stages.parse, s.sync.stages.pipeline
             ),
         );
+        if let Some(m) = &s.mbsync {
+            row(
+                "mbsync (FSync no) into a Maildir",
+                format!("{:.0} msg/s", m.messages_per_sec),
+                format!(
+                    "  {:.2} s, CPU {:.1} s user + {:.1} s sys",
+                    m.seconds, m.user_cpu_seconds, m.sys_cpu_seconds
+                ),
+            );
+        }
         row(
             "  sync / raw",
             format!("{:.2}x", s.sync.ratio_to_raw),
             verdict(format!("{}: sync rate / raw FETCH rate", s.size)),
         );
+        if let Some(m) = &s.mbsync {
+            row(
+                "  sync / mbsync",
+                format!("{:.1}x", s.sync.messages_per_sec / m.messages_per_sec),
+                verdict(format!("{}: sync rate / mbsync rate", s.size)),
+            );
+        }
         row(
             "  peak RSS of rapport-cli",
             format!("{:.0} MB", s.sync.peak_rss_mb),
