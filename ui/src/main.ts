@@ -6,6 +6,7 @@ import "./lib/styles/controls.css";
 import "./lib/styles/dialog.css";
 import "./lib/styles/forms.css";
 import "./lib/styles/figures.css";
+import "./lib/styles/records.css";
 // Sets <html data-theme> from the saved choice before the first render.
 import "./lib/theme.svelte";
 import App from "./App.svelte";
