@@ -99,10 +99,10 @@ impl Store {
             .filename(file)
             .create_if_missing(true)
             // Set before WAL, and only taken by a new database. A first sync inserts into a
-            // dozen B-trees in key orders all over the place; with 16 KiB pages they split
-            // and rebalance a quarter as often and each commit writes fewer page frames
-            // (measured at 100,000 messages: 10% less wall time than 4 KiB pages, with
-            // timeline and search latency unchanged on a 300,000-message store).
+            // dozen B-trees in key orders all over the place; bigger pages split and
+            // rebalance less often (measured at 100,000 messages: about 10% less wall time
+            // than 4 KiB pages, with timeline and search latency unchanged on a
+            // 300,000-message store).
             .page_size(PAGE_SIZE)
             .journal_mode(SqliteJournalMode::Wal)
             // NORMAL is durable across application crashes in WAL mode; only a power
