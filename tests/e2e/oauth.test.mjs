@@ -142,12 +142,26 @@ test("Sign in with Google adds a mailbox that syncs; a revoked sign-in asks to s
     // The user revokes Rapport's access at Google: the next sync says so and offers
     // "Sign in again" instead of stopping silently.
     await control(`/test/revoke-user?user=${encodeURIComponent(email)}`);
-    // The app's own first pass may still run (the button waits for it).
-    const syncNow = row.$('[data-testid="sync-now"]');
-    await syncNow.waitForEnabled({ timeout: SYNC_TIMEOUT, timeoutMsg: "Sync now stayed disabled" });
-    await syncNow.click();
+    // The app's own sync (its first pass, or IDLE coming back) may meet the revocation
+    // before the user does: then "Sign in again" replaces "Sync now" without a click.
+    // Otherwise the user clicks "Sync now" once it is enabled again.
     const again = row.$('[data-testid="sign-in-again"]');
-    await again.waitForDisplayed({ timeout: CHECK_TIMEOUT, timeoutMsg: "no Sign in again button after the revocation" });
+    let clickedSyncNow = false;
+    await browser.waitUntil(
+      async () => {
+        if (await again.isDisplayed()) return true;
+        if (clickedSyncNow) return false;
+        const syncNow = row.$('[data-testid="sync-now"]');
+        if ((await syncNow.isExisting()) && (await syncNow.isEnabled())) {
+          await syncNow.click().then(
+            () => (clickedSyncNow = true),
+            () => {}, // it went away between the check and the click: look again
+          );
+        }
+        return false;
+      },
+      { timeout: SYNC_TIMEOUT + CHECK_TIMEOUT, interval: 500, timeoutMsg: "no Sign in again button after the revocation" },
+    );
     assert.match(await row.$('[data-testid="account-error"]').getText(), /Sign in again/);
     await screenshot(browser, "oauth-3-sign-in-again");
 
