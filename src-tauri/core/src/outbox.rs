@@ -5,7 +5,10 @@
 //! interrupted (the app stopped mid-way) is looked up in the Sent folder before it is
 //! tried again. After delivery the message is appended to Sent (unless the provider
 //! files it itself) and stored locally at its Sent location, so it is in the recipients'
-//! timelines at once and the next sync of Sent finds it already stored.
+//! timelines at once and the next sync of Sent finds it already stored. That copy is a
+//! step of its own, claimed like the send: one that failed is tried again with backoff,
+//! one cut off by a stop is taken up at the next start, and Sent is searched before each
+//! APPEND so a copy is never made twice.
 
 use std::{sync::Arc, time::Duration};
 
@@ -187,15 +190,18 @@ pub async fn deliver_due(store: &Store) -> Result<Vec<Delivery>, StoreError> {
                 attempt_one(store, &account, &item, &mut connections, &mut unreachable).await
             }
         };
-        let delivery = record_attempt(store, &item, attempt).await?;
-        if matches!(delivery, Delivery::Sent { .. }) {
-            let account = store.account(item.account_id).await?;
-            file_sent_copy(store, &account, &item).await?;
-        }
-        results.push(delivery);
+        results.push(record_attempt(store, &item, attempt).await?);
     }
     for (_, mut connection) in connections {
         let _ = connection.quit().await;
+    }
+    // What was just sent, and copies that failed before or were cut off by a stop.
+    for id in store.due_sent_copies().await? {
+        let Some(item) = store.claim_sent_copy(id).await? else {
+            continue;
+        };
+        let account = store.account(item.account_id).await?;
+        file_sent_copy(store, &account, &item).await?;
     }
     Ok(results)
 }
@@ -376,8 +382,9 @@ async fn role_folder(
 }
 
 /// Appends the sent message to Sent (unless the provider files it) and stores it at
-/// that location, linked to its recipients. A failure here is recorded on the outbox
-/// row: the message itself went out.
+/// that location, linked to its recipients. Sent is searched first: a copy an earlier,
+/// interrupted attempt appended is not made twice. A failure here is recorded on the
+/// outbox row and tried again with backoff: the message itself went out.
 async fn file_sent_copy(
     store: &Store,
     account: &AccountRecord,
@@ -402,11 +409,16 @@ async fn file_sent_copy(
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         } else {
-            session
-                .append(&sent.raw_name, Some("(\\Seen)"), None, &item.raw)
-                .await
-                .map_err(|e| e.to_string())?;
-            search_sent(&mut session, &sent.raw_name, &item.message_id).await?
+            match search_sent(&mut session, &sent.raw_name, &item.message_id).await? {
+                Some(found) => Some(found),
+                None => {
+                    session
+                        .append(&sent.raw_name, Some("(\\Seen)"), None, &item.raw)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    search_sent(&mut session, &sent.raw_name, &item.message_id).await?
+                }
+            }
         };
         let _ = session.logout().await;
         Ok(found)
@@ -446,9 +458,10 @@ async fn file_sent_copy(
                 "Sent, but the copy in {} could not be saved: {e}",
                 sent.display_name
             );
-            store
-                .set_outgoing_copy_state(item.id, "failed", Some(&note))
-                .await?;
+            let delay = sync::service::backoff(item.attempts, jitter());
+            let at = chrono::Utc::now().timestamp() + delay.as_secs().max(1) as i64;
+            tracing::info!(outbox = item.id, attempts = item.attempts, "{note}");
+            store.fail_sent_copy(item.id, &note, at).await?;
         }
     }
     Ok(())

@@ -2,8 +2,9 @@
 //! threading and attachments; Bcc reaches its recipient without showing; the Sent copy
 //! exists once on the server and once locally, in the recipient's timeline at once; the
 //! outbox keeps a message while SMTP is down and delivers it exactly once when it is back,
-//! across a restart of the app and after a send interrupted half-way; replies thread onto
-//! what they answer; template placeholders are filled from a contact.
+//! across a restart of the app and after a send interrupted half-way; a copy into Sent
+//! that failed or was cut off is saved later, once; replies thread onto what they answer;
+//! template placeholders are filled from a contact.
 
 use std::time::Duration;
 
@@ -295,6 +296,119 @@ async fn the_outbox_waits_for_smtp_and_delivers_exactly_once_across_a_restart() 
             .len(),
         1
     );
+}
+
+async fn copy_state(store: &Store, id: i64) -> (String, i64, Option<String>) {
+    sqlx::query_as("SELECT copy_state, copy_attempts, last_error FROM outbox WHERE id = ?")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .expect("outbox row")
+}
+
+#[tokio::test]
+async fn a_sent_copy_that_failed_or_was_cut_off_is_saved_later_exactly_once() {
+    let f = fixture("erin@rapport.test").await;
+    // The server refuses the copy: here, the Sent folder Rapport knows is gone.
+    let set_sent_name = async |name: &str| {
+        sqlx::query("UPDATE folder SET raw_name = ? WHERE account_id = ? AND role = 'sent'")
+            .bind(name)
+            .bind(f.account_id)
+            .execute(f.store.pool())
+            .await
+            .expect("rename Sent");
+    };
+    set_sent_name("Sent-removed").await;
+    let draft = Draft {
+        account_id: f.account_id,
+        to: vec![BOB.into()],
+        subject: "Copy later".into(),
+        html: "<p>The copy comes later.</p>".into(),
+        ..Draft::default()
+    };
+    let queued = outbox::queue(&f.store, &draft).await.expect("queued");
+    let id = queued.outbox_id;
+    let results = outbox::deliver_due(&f.store).await.expect("round");
+    assert_eq!(results, vec![Delivery::Sent { id }]);
+    assert_eq!(delivered(&f.server, BOB, &queued.message_id).await.len(), 1);
+    let (state, attempts, note) = copy_state(&f.store, id).await;
+    assert_eq!((state.as_str(), attempts), ("failed", 1));
+    assert!(
+        note.as_deref().unwrap_or("").contains("could not be saved"),
+        "{note:?}"
+    );
+    // The user sees it even once the message is old news.
+    sqlx::query("UPDATE outbox SET sent_at = sent_at - 3 * 86400 WHERE id = ?")
+        .bind(id)
+        .execute(f.store.pool())
+        .await
+        .unwrap();
+    let listed = f.store.outbox_entries(24 * 3600).await.unwrap();
+    assert!(listed
+        .iter()
+        .any(|e| e.id == id && e.copy_state == "failed"));
+    // Backoff: the next round does not try again at once, and never sends twice.
+    assert!(outbox::deliver_due(&f.store).await.unwrap().is_empty());
+    assert_eq!(copy_state(&f.store, id).await.1, 1, "not due yet");
+    let due_at: i64 = sqlx::query_scalar("SELECT copy_next_at FROM outbox WHERE id = ?")
+        .bind(id)
+        .fetch_one(f.store.pool())
+        .await
+        .unwrap();
+    assert!(due_at > chrono::Utc::now().timestamp());
+    assert_eq!(
+        f.store.next_outgoing_at().await.unwrap(),
+        Some(due_at),
+        "the worker wakes for it"
+    );
+
+    // Sent is back; the user asks to try now.
+    set_sent_name("Sent").await;
+    f.store
+        .retry_outgoing_now(id)
+        .await
+        .expect("retry the copy");
+    assert!(outbox::deliver_due(&f.store).await.unwrap().is_empty());
+    assert_eq!(copy_state(&f.store, id).await.0, "done");
+    assert_eq!(
+        messages_with_id(&f.server, &f.user, "Sent", &queued.message_id)
+            .await
+            .len(),
+        1
+    );
+    let local = "SELECT count(*) FROM message_location l JOIN message m ON m.id = l.message_id \
+                 WHERE m.message_id = ?";
+    let message_id = queued.message_id.to_lowercase();
+    assert_eq!(scalar(&f.store, local, &message_id).await, 1);
+    assert!(!f
+        .store
+        .outbox_entries(24 * 3600)
+        .await
+        .unwrap()
+        .iter()
+        .any(|e| e.id == id));
+    assert_eq!(delivered(&f.server, BOB, &queued.message_id).await.len(), 1);
+
+    // The app stopped after the APPEND but before it wrote that down: at the next start
+    // the copy step finds the copy in Sent and does not append a second one.
+    sqlx::query("UPDATE outbox SET copy_state = 'copying' WHERE id = ?")
+        .bind(id)
+        .execute(f.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(f.store.recover_interrupted_outgoing().await.unwrap(), 0);
+    assert_eq!(copy_state(&f.store, id).await.0, "pending");
+    assert!(outbox::deliver_due(&f.store).await.unwrap().is_empty());
+    assert_eq!(copy_state(&f.store, id).await.0, "done");
+    assert_eq!(
+        messages_with_id(&f.server, &f.user, "Sent", &queued.message_id)
+            .await
+            .len(),
+        1,
+        "one copy in Sent"
+    );
+    assert_eq!(scalar(&f.store, local, &message_id).await, 1);
+    assert_eq!(delivered(&f.server, BOB, &queued.message_id).await.len(), 1);
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ function entry(overrides: Partial<OutboxEntry> = {}): OutboxEntry {
     createdAt: 1_799_999_000,
     sentAt: null,
     copyState: "pending",
+    copyNextAt: 0,
     ...overrides,
   };
 }
@@ -49,6 +50,33 @@ describe("OutboxStatus", () => {
     expect(screen.getByTestId("outbox-entry")).toHaveTextContent("jana@acme.cz");
     await user.click(screen.getByTestId("outbox-retry"));
     expect(api.retryOutgoing).toHaveBeenCalledWith(1);
+  });
+
+  it("lists a sent message whose copy in Sent failed, with Retry and no Cancel", async () => {
+    const user = userEvent.setup();
+    vi.mocked(api.outboxEntries).mockResolvedValue([
+      entry({
+        id: 7,
+        state: "sent",
+        sentAt: 1_799_999_500,
+        copyState: "failed",
+        copyNextAt: 1_800_000_600,
+        lastError: "Sent, but the copy in Sent could not be saved: quota exceeded",
+      }),
+      entry({ id: 8, state: "sent", sentAt: 1_799_999_600, copyState: "done", lastError: null }),
+    ]);
+    vi.mocked(api.retryOutgoing).mockResolvedValue();
+    render(OutboxStatus, { revision: 0 });
+    const status = await screen.findByTestId("outbox-status");
+    expect(status).toHaveTextContent("1 sent message has no copy in Sent yet");
+    await user.click(status);
+    const listed = screen.getAllByTestId("outbox-entry");
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toHaveTextContent("Sent; the copy in Sent is tried again");
+    expect(listed[0]).toHaveTextContent("quota exceeded");
+    expect(screen.queryByTestId("outbox-cancel")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("outbox-retry"));
+    expect(api.retryOutgoing).toHaveBeenCalledWith(7);
   });
 
   it("says when the server refused a message", async () => {

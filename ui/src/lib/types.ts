@@ -642,7 +642,10 @@ export interface OutboxEntry {
   lastError: string | null;
   createdAt: number;
   sentAt: number | null;
+  /** pending, copying, done, provider, none, failed */
   copyState: string;
+  /** When a failed copy into Sent is tried again (seconds). */
+  copyNextAt: number;
 }
 
 export interface AddressSuggestion {

@@ -55,8 +55,10 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub sent_at: Option<i64>,
-    /// pending, done, provider, none, failed
+    /// pending, copying, done, provider, none, failed
     pub copy_state: String,
+    /// When a failed copy into Sent is tried again.
+    pub copy_next_at: i64,
 }
 
 /// A saved draft: the compose form as the UI wrote it.
@@ -121,13 +123,59 @@ impl Store {
         .await?)
     }
 
-    /// When the next queued message is due, if any is queued.
+    /// When the next queued message or the next copy into Sent is due, if any waits.
     pub async fn next_outgoing_at(&self) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'")
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT min(at) FROM ( \
+                 SELECT next_attempt_at AS at FROM outbox WHERE state = 'queued' \
+                 UNION ALL \
+                 SELECT copy_next_at FROM outbox \
+                 WHERE state = 'sent' AND copy_state IN ('pending', 'failed'))",
         )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Ids of the sent messages whose copy in Sent is due to be saved: just sent, or
+    /// tried before without success. Oldest first.
+    pub async fn due_sent_copies(&self) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE state = 'sent' AND copy_state IN ('pending', 'failed') \
+             AND copy_next_at <= ? ORDER BY id",
+        )
+        .bind(now())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Takes a due copy into Sent, so that two senders never append the same message.
+    /// `None` when another sender took it first or it is no longer due. The item's
+    /// `attempts` counts the copy's attempts, this one included.
+    pub async fn claim_sent_copy(&self, id: i64) -> Result<Option<OutboxItem>> {
+        Ok(sqlx::query_as(
+            "UPDATE outbox SET copy_state = 'copying', copy_attempts = copy_attempts + 1 \
+             WHERE id = ? AND state = 'sent' AND copy_state IN ('pending', 'failed') \
+               AND copy_next_at <= ? \
+             RETURNING id, account_id, message_id, raw, envelope_from, recipients, \
+                       copy_attempts AS attempts, verify_before_send",
+        )
+        .bind(id)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The copy into Sent failed: `note` says why, and it is tried again at `retry_at`.
+    pub async fn fail_sent_copy(&self, id: i64, note: &str, retry_at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET copy_state = 'failed', last_error = ?, copy_next_at = ? WHERE id = ?",
+        )
+        .bind(note)
+        .bind(retry_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Takes a due message for sending. `None` when another sender took it first or it
@@ -198,18 +246,30 @@ impl Store {
 
     /// Sends were interrupted (the app stopped while `sending`): queue them again, to be
     /// checked against the Sent folder first. Returns how many.
+    /// Copies into Sent that were under way are due again (the copy step searches Sent
+    /// before it appends, so one that reached the server is not made twice).
     pub async fn recover_interrupted_outgoing(&self) -> Result<u64> {
-        Ok(sqlx::query(
+        let mut tx = self.pool.begin().await?;
+        let sends = sqlx::query(
             "UPDATE outbox SET state = 'queued', verify_before_send = 1, next_attempt_at = ? \
              WHERE state = 'sending'",
         )
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
-        .rows_affected())
+        .rows_affected();
+        sqlx::query(
+            "UPDATE outbox SET copy_state = 'pending', copy_next_at = 0 \
+             WHERE state = 'sent' AND copy_state = 'copying'",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(sends)
     }
 
-    /// The user asks to try a queued or failed message now.
+    /// The user asks to try a queued or failed message now, or, for a sent message whose
+    /// copy in Sent failed, that copy.
     pub async fn retry_outgoing_now(&self, id: i64) -> Result<()> {
         let changed = sqlx::query(
             "UPDATE outbox SET state = 'queued', next_attempt_at = ? \
@@ -219,7 +279,16 @@ impl Store {
         .bind(id)
         .execute(&self.pool)
         .await?
-        .rows_affected();
+        .rows_affected()
+            + sqlx::query(
+                "UPDATE outbox SET copy_next_at = ? \
+                 WHERE id = ? AND state = 'sent' AND copy_state = 'failed'",
+            )
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         if changed == 0 {
             return Err(StoreError::NotFound(format!("outgoing message {id}")));
         }
@@ -262,14 +331,16 @@ impl Store {
         Ok(())
     }
 
-    /// Messages not sent yet, and those sent in the last `sent_within_secs`, newest first.
+    /// Messages not sent yet, those sent in the last `sent_within_secs`, and those whose
+    /// copy in Sent failed, newest first.
     pub async fn outbox_entries(&self, sent_within_secs: i64) -> Result<Vec<OutboxEntry>> {
         Ok(sqlx::query_as(
             "SELECT o.id, o.account_id, a.email AS account_email, o.message_id, o.subject, \
                     o.recipients, o.state, o.attempts, o.next_attempt_at, o.last_error, \
-                    o.created_at, o.sent_at, o.copy_state \
+                    o.created_at, o.sent_at, o.copy_state, o.copy_next_at \
              FROM outbox o JOIN account a ON a.id = o.account_id \
-             WHERE o.state != 'sent' OR o.sent_at >= ? ORDER BY o.id DESC",
+             WHERE o.state != 'sent' OR o.sent_at >= ? OR o.copy_state = 'failed' \
+             ORDER BY o.id DESC",
         )
         .bind(now() - sent_within_secs)
         .fetch_all(&self.pool)
@@ -280,7 +351,7 @@ impl Store {
         sqlx::query_as(
             "SELECT o.id, o.account_id, a.email AS account_email, o.message_id, o.subject, \
                     o.recipients, o.state, o.attempts, o.next_attempt_at, o.last_error, \
-                    o.created_at, o.sent_at, o.copy_state \
+                    o.created_at, o.sent_at, o.copy_state, o.copy_next_at \
              FROM outbox o JOIN account a ON a.id = o.account_id WHERE o.id = ?",
         )
         .bind(id)
