@@ -11,7 +11,15 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
-import { UI_TIMEOUT, byTestId, inApp, requireEnv, screenshot, showMailboxes } from "./support.mjs";
+import {
+  UI_TIMEOUT,
+  byTestId,
+  inApp,
+  requireEnv,
+  screenshot,
+  showMailboxes,
+  trustShownCertificate,
+} from "./support.mjs";
 
 const CHECK_TIMEOUT = 30_000;
 const SYNC_TIMEOUT = 60_000;
@@ -115,10 +123,7 @@ test("Sign in with Google adds a mailbox that syncs; a revoked sign-in asks to s
     await testButton.waitForEnabled({ timeout: UI_TIMEOUT });
     await testButton.click();
     await waitForChecks(browser);
-    await byTestId(browser, "trust-certificate").click();
-    await browser.waitUntil(async () => !(await byTestId(browser, "certificate-card").isExisting()), {
-      timeout: UI_TIMEOUT,
-    });
+    await trustShownCertificate(browser);
     await waitForChecks(browser);
     for (const protocol of ["imap", "smtp"]) {
       assert.equal(await checkStatus(browser, protocol), "ok", `${protocol}: ${await checkError(browser, protocol)}`);

@@ -114,3 +114,23 @@ export async function findMessageRow(browser, selector, { timeout = UI_TIMEOUT *
   await row.scrollIntoView({ block: "center" });
   return row;
 }
+
+/**
+ * Clicks "Trust this certificate" on the wizard's certificate card and waits until the
+ * card is gone (the pin changes the settings, so the old outcome goes at once). The card
+ * scrolls itself into view smoothly; a click while it still moves can land beside the
+ * button on a loaded machine, so the click is repeated until the card goes.
+ */
+export async function trustShownCertificate(browser, timeout = 2 * UI_TIMEOUT) {
+  const card = byTestId(browser, "certificate-card");
+  await card.scrollIntoView({ block: "center" });
+  await browser.waitUntil(
+    async () => {
+      if (!(await card.isExisting())) return true;
+      const button = byTestId(browser, "trust-certificate");
+      if (await button.isEnabled()) await button.click();
+      return !(await card.isExisting());
+    },
+    { timeout, interval: 1000, timeoutMsg: "the certificate card stayed after trusting it" },
+  );
+}

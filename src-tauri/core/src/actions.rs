@@ -505,12 +505,15 @@ async fn store_flags(
     Ok(())
 }
 
-async fn expunge_uid(session: &mut ImapSession, uid: i64) -> Result<(), PushFailure> {
-    let _: Vec<_> = session
-        .uid_expunge(uid.to_string())
-        .await?
-        .try_collect()
-        .await?;
+async fn expunge_uid(
+    session: &mut ImapSession,
+    uid: i64,
+    abilities: ServerAbilities,
+) -> Result<(), PushFailure> {
+    let Ok(uid) = u32::try_from(uid) else {
+        return Ok(());
+    };
+    crate::imap::expunge_marked(session, uid, abilities.uidplus).await?;
     Ok(())
 }
 
@@ -530,11 +533,7 @@ async fn push_change(
     }
     if change.expunge {
         store_flags(session, change.uid, "+FLAGS.SILENT", "(\\Deleted)").await?;
-        // Without UIDPLUS a plain EXPUNGE would also remove what other clients only
-        // marked deleted; the message stays marked, hidden in most clients, until then.
-        if abilities.uidplus {
-            expunge_uid(session, change.uid).await?;
-        }
+        expunge_uid(session, change.uid, abilities).await?;
         return Ok(PushedChange::Expunged);
     }
     let Some(target_id) = change.target_folder_id else {
@@ -554,9 +553,7 @@ async fn push_change(
     } else {
         let copied = copy_or_move(session, "UID COPY", change.uid, &target).await?;
         store_flags(session, change.uid, "+FLAGS.SILENT", "(\\Deleted)").await?;
-        if abilities.uidplus {
-            expunge_uid(session, change.uid).await?;
-        }
+        expunge_uid(session, change.uid, abilities).await?;
         copied
     };
     if let Some(found) = new_location {

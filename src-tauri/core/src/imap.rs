@@ -284,6 +284,37 @@ pub async fn pre_login_capabilities(client: &mut ImapClient) -> Result<Vec<Strin
     }
 }
 
+/// Whether the server offers UID EXPUNGE (RFC 4315 UIDPLUS).
+pub async fn has_uidplus(session: &mut ImapSession) -> Result<bool, async_imap::error::Error> {
+    Ok(session.capabilities().await?.has_str("UIDPLUS"))
+}
+
+/// Removes `uid`, already marked `\Deleted`, from the selected folder for good. With
+/// UIDPLUS only that UID goes. Without it a plain EXPUNGE would also remove what other
+/// clients only marked deleted, so it runs only when nothing else in the folder is
+/// marked; otherwise the message stays marked (hidden in most clients) until someone
+/// expunges the folder. Returns whether it is gone.
+pub async fn expunge_marked(
+    session: &mut ImapSession,
+    uid: u32,
+    uidplus: bool,
+) -> Result<bool, async_imap::error::Error> {
+    if uidplus {
+        let _: Vec<_> = session
+            .uid_expunge(uid.to_string())
+            .await?
+            .try_collect()
+            .await?;
+        return Ok(true);
+    }
+    let marked = session.uid_search("DELETED").await?;
+    if marked.iter().any(|&other| other != uid) {
+        return Ok(false);
+    }
+    let _: Vec<_> = session.expunge().await?.try_collect().await?;
+    Ok(true)
+}
+
 /// Lists every folder with its role; `\Noselect` containers are kept but marked.
 pub async fn list_folders(session: &mut ImapSession) -> Result<Vec<RemoteFolder>, ImapError> {
     let names: Vec<_> = session

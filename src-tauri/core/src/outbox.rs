@@ -574,11 +574,10 @@ async fn expunge_draft_copy(
         .try_collect()
         .await
         .map_err(|e| e.to_string())?;
-    let _: Vec<_> = session
-        .uid_expunge(uid.to_string())
+    let uidplus = crate::imap::has_uidplus(session)
         .await
-        .map_err(|e| e.to_string())?
-        .try_collect()
+        .map_err(|e| e.to_string())?;
+    crate::imap::expunge_marked(session, uid, uidplus)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())

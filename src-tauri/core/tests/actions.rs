@@ -2,7 +2,8 @@
 //! archive and delete move the message there and the local location follows, a move to a
 //! folder deleted meanwhile is rolled back, actions taken offline wait in the queue and
 //! go out later, a sync pass between the action and its push does not undo it, and the
-//! fallback for servers without MOVE/UIDPLUS.
+//! fallback for servers without MOVE/UIDPLUS (a plain EXPUNGE only when it removes nothing
+//! another client merely marked deleted).
 
 use futures::TryStreamExt;
 use rapport_core::{
@@ -506,10 +507,8 @@ async fn a_move_into_a_folder_deleted_meanwhile_is_rolled_back() {
     let _ = s.logout().await;
 }
 
-#[tokio::test]
-async fn without_move_and_uidplus_a_move_is_a_copy_found_again_by_message_id() {
-    let f = fixture("plain@rapport.test", 4).await;
-    let (id, mid, _) = inbox_messages(&f.store).await[0].clone();
+/// Archives `id` through a push that may use neither MOVE nor UIDPLUS.
+async fn archive_without_move_and_uidplus(f: &Fixture, id: i64) {
     actions::apply(
         &f.store,
         &act(ActionKind::Archive, vec![id], MessageView::Inbox),
@@ -527,15 +526,46 @@ async fn without_move_and_uidplus_a_move_is_a_copy_found_again_by_message_id() {
         .unwrap();
     assert_eq!(report.applied, 1, "{report:?}");
     let _ = s.logout().await;
+}
+
+#[tokio::test]
+async fn without_move_and_uidplus_a_move_is_found_by_message_id_and_expunged_only_alone() {
+    let f = fixture("plain@rapport.test", 4).await;
+    let (id, mid, _) = inbox_messages(&f.store).await[0].clone();
+    archive_without_move_and_uidplus(&f, id).await;
 
     let mut s = session(&f).await;
     let (validity, uid, _) = on_server(&mut s, "Archive", &mid).await.expect("copied");
-    // No UID EXPUNGE without UIDPLUS: the original is only marked deleted.
-    let (_, _, flags) = on_server(&mut s, "INBOX", &mid).await.expect("still there");
-    assert!(flags.contains("Deleted"), "{flags}");
-    let _ = s.logout().await;
+    // Nothing else in Inbox was marked deleted, so a plain EXPUNGE removed only this one.
+    assert_eq!(on_server(&mut s, "INBOX", &mid).await, None);
     assert_eq!(
         local_locations(&f.store, id).await,
         [("Archive".to_owned(), i64::from(validity), i64::from(uid))]
     );
+
+    // Another client marked a message deleted without expunging it: a plain EXPUNGE
+    // would take that one too, so the archived original is only marked.
+    let (theirs, their_mid, _) = inbox_messages(&f.store).await[0].clone();
+    let (_, their_uid, _) = on_server(&mut s, "INBOX", &their_mid).await.unwrap();
+    s.select("INBOX").await.unwrap();
+    let _: Vec<_> = s
+        .uid_store(their_uid.to_string(), "+FLAGS.SILENT (\\Deleted)")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let (mine, my_mid, _) = inbox_messages(&f.store).await[1].clone();
+    assert_ne!(mine, theirs);
+    archive_without_move_and_uidplus(&f, mine).await;
+    assert!(on_server(&mut s, "Archive", &my_mid).await.is_some());
+    let (_, _, flags) = on_server(&mut s, "INBOX", &my_mid)
+        .await
+        .expect("still there");
+    assert!(flags.contains("Deleted"), "{flags}");
+    let (_, _, flags) = on_server(&mut s, "INBOX", &their_mid)
+        .await
+        .expect("the other client's message is not expunged");
+    assert!(flags.contains("Deleted"), "{flags}");
+    let _ = s.logout().await;
 }
