@@ -79,7 +79,7 @@ async function browserVisit(browser, count) {
   return browserVisits()[count - 1];
 }
 
-test("Sign in with Google adds a mailbox that syncs; a revoked sign-in asks to sign in again", async () => {
+test("Sign in with Google adds a mailbox that syncs; a revoked sign-in asks to sign in again; it can move to a password", async () => {
   const email = requireEnv("E2E_OAUTH_EMAIL");
   const count = Number(requireEnv("E2E_OAUTH_COUNT"));
   const visitsBefore = browserVisits().length;
@@ -178,5 +178,33 @@ test("Sign in with Google adds a mailbox that syncs; a revoked sign-in asks to s
       interval: 500,
       timeoutMsg: "the mailbox did not sync after signing in again",
     });
+
+    // The user moves the mailbox to an app password in its settings: a wrong one is
+    // refused at the field, the right one replaces the sign-in and the mailbox syncs on.
+    await row.$('[data-testid="edit-account"]').click();
+    const settings = byTestId(browser, "account-settings");
+    await settings.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await byTestId(browser, "use-password-open").click();
+    await type(browser, "field-switch-password", "not-the-password");
+    await byTestId(browser, "use-password").click();
+    await byTestId(browser, "error-switch-password").waitForDisplayed({
+      timeout: CHECK_TIMEOUT,
+      timeoutMsg: "a wrong password was not refused at its field",
+    });
+    await type(browser, "field-switch-password", requireEnv("E2E_OAUTH_PASSWORD"));
+    await byTestId(browser, "use-password").click();
+    const note = byTestId(browser, "auth-switched");
+    await note.waitForDisplayed({ timeout: CHECK_TIMEOUT, timeoutMsg: "the switch to a password did not happen" });
+    assert.match(await note.getText(), /now logs in with the password/);
+    assert.equal(await byTestId(browser, "settings-oauth").isExisting(), false);
+    await screenshot(browser, "oauth-4-password");
+    await byTestId(browser, "settings-cancel").click();
+    await settings.waitForExist({ reverse: true, timeout: UI_TIMEOUT });
+    await browser.waitUntil(async () => (await row.$('[data-testid="account-state"]').getText()) === "Up to date", {
+      timeout: SYNC_TIMEOUT,
+      interval: 500,
+      timeoutMsg: "the mailbox did not sync with the password",
+    });
+    assert.equal(await row.$('[data-testid="account-error"]').isExisting(), false);
   });
 });

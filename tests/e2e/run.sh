@@ -66,14 +66,17 @@ oauth_url=$(head -n1 "$work/oauth-server.url")
 mkdir -p "$work/oauth-mail" "$work/oauth"
 OAUTH_INTROSPECTION_URL="$oauth_url/introspect" "$root/tests/harness/mailserver.sh" start "$work/oauth-mail" >/dev/null
 oauth_env() { sed -n "s/^$1=//p" "$work/oauth-mail/env"; }
-# Dovecot's userdb needs the login; its password is never used.
-"$root/tests/harness/mailserver.sh" adduser "$work/oauth-mail" "$oauth_owner" "Unused-password-9d3e"
+# Dovecot's userdb needs the login; its password serves when the test switches the
+# signed-in account to a password.
+oauth_password=App-password-9d3e
+"$root/tests/harness/mailserver.sh" adduser "$work/oauth-mail" "$oauth_owner" "$oauth_password"
 "$bin/rapport-seed" --maildir "$(oauth_env MAIL_ROOT)/$oauth_owner/Maildir" --owner "$oauth_owner" --count "$oauth_count" --seed 11 >/dev/null
 printf '{"google": {"clientId": "rapport-test-client", "authUrl": "%s/authorize", "tokenUrl": "%s/token", "revokeUrl": "%s/revoke"}}\n' \
   "$oauth_url" "$oauth_url" "$oauth_url" >"$work/oauth/oauth.json"
 export RAPPORT_OAUTH_BROWSER="$here/oauth-browser.mjs"
 export E2E_OAUTH_BROWSER_LOG="$work/oauth-browser.log"
 export E2E_OAUTH_URL="$oauth_url" E2E_OAUTH_EMAIL="$oauth_owner" E2E_OAUTH_COUNT="$oauth_count"
+export E2E_OAUTH_PASSWORD="$oauth_password"
 export E2E_OAUTH_DATA_DIR="$work/oauth"
 E2E_OAUTH_IMAP_TLS_PORT=$(oauth_env IMAP_TLS_PORT)
 E2E_OAUTH_SMTP_TLS_PORT=$(oauth_env SMTP_TLS_PORT)

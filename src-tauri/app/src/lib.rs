@@ -244,6 +244,8 @@ pub fn run() {
             oauth::test_connection_signed_in,
             oauth::add_account_signed_in,
             oauth::sign_in_again,
+            oauth::use_sign_in,
+            oauth::use_password,
             compose::send_message,
             compose::reply_draft,
             compose::parse_mailto,

@@ -1,6 +1,7 @@
 //! The commands of "Sign in with Google / Microsoft": the browser sign-in (one at a
-//! time, cancellable), and the connection test, new account and renewed sign-in that use
-//! its result. Only an opaque grant id crosses IPC; tokens stay in the core.
+//! time, cancellable), and the connection test, new account, renewed sign-in and switch
+//! between a password and a sign-in that use its result. Only an opaque grant id
+//! crosses IPC; tokens stay in the core (a password crosses once, to the keyring).
 
 use std::sync::{Arc, Mutex};
 
@@ -117,6 +118,30 @@ pub async fn sign_in_again(
     grant: String,
 ) -> Result<AccountSummary, CommandError> {
     let record = state.accounts.sign_in_again(account_id, &grant).await?;
+    state.scheduler.wake(account_id).await;
+    Ok(AccountSummary::from(&record))
+}
+
+/// Moves a password account to the provider's sign-in (from its settings) and syncs it.
+#[tauri::command]
+pub async fn use_sign_in(
+    state: State<'_, AppState>,
+    account_id: i64,
+    grant: String,
+) -> Result<AccountSummary, CommandError> {
+    let record = state.accounts.use_sign_in(account_id, &grant).await?;
+    state.scheduler.wake(account_id).await;
+    Ok(AccountSummary::from(&record))
+}
+
+/// Moves a signed-in account to a password (from its settings) and syncs it.
+#[tauri::command]
+pub async fn use_password(
+    state: State<'_, AppState>,
+    account_id: i64,
+    password: String,
+) -> Result<AccountSummary, CommandError> {
+    let record = state.accounts.use_password(account_id, password).await?;
     state.scheduler.wake(account_id).await;
     Ok(AccountSummary::from(&record))
 }

@@ -4,7 +4,8 @@
 //! PKCE through the loopback redirect, sync and send with XOAUTH2/OAUTHBEARER, an
 //! expired access token refreshed without the user noticing, and a revoked refresh
 //! token putting the account in the "sign in again" state (paused with that reason,
-//! never a silent stop) until a new sign-in.
+//! never a silent stop) until a new sign-in; a password account switched to a sign-in
+//! and back, each credential tested before it replaces the other.
 //!
 //! Run under a keyring: `tests/harness/with-keyring.sh cargo test -p rapport-core --test oauth`.
 
@@ -759,5 +760,136 @@ async fn changed_servers_of_a_signed_in_account_are_tested_with_its_token() {
         .await
         .is_err());
     assert_eq!(store.account(account.id).await.unwrap().smtp, tls);
+    accounts.remove(account.id).await.unwrap();
+}
+
+/// How many messages wait in `user`'s new/ folder.
+fn in_new(server: &MailServer, user: &str) -> usize {
+    std::fs::read_dir(server.maildir(user).join("new"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_password_account_switches_to_a_sign_in_and_back_keeping_its_mail() {
+    let _serial = serial().await;
+    let provider = &*PROVIDER;
+    provider.set_decision(Decision::Approve { as_user: None });
+    provider.set_access_token_lifetime(Duration::from_secs(3600));
+    let server = oauth_server();
+    let user = "switch@rapport.test";
+    let password = "Switch-pass-41";
+    server.add_user(user, password).unwrap();
+    let spec = SeedSpec {
+        owner: user.into(),
+        owner_name: "Olga".into(),
+        count: 6,
+        seed: 5,
+        newest: rapport_testkit::seed::now(),
+        span_days: 30,
+        sent_share_percent: 0,
+    };
+    rapport_testkit::seed::write_maildir(&server.maildir(user), &spec).expect("seed");
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(data.path()).await.unwrap();
+    let accounts = AccountService::new(store.clone());
+    let account = accounts
+        .add(NewAccount {
+            password: password.into(),
+            ..new_account(&server, user)
+        })
+        .await
+        .expect("add with a password");
+    let quiet = |_: SyncProgress| {};
+    sync::sync_account_once(&store, account.id, &quiet)
+        .await
+        .expect("sync with the password");
+    let messages = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM message")
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(messages().await, 6);
+    let secret = |kind| SecretRef::new(&store, account.id, kind);
+
+    // A sign-in for another mailbox is refused by the server, and nothing changes.
+    provider.set_decision(Decision::Approve {
+        as_user: Some("someone-else@rapport.test".into()),
+    });
+    let wrong = auth::hold_grant(OAuthProvider::Google, sign_in_as(user).await.unwrap());
+    assert!(accounts.use_sign_in(account.id, &wrong).await.is_err());
+    assert_eq!(
+        store.account(account.id).await.unwrap().auth_kind,
+        AuthKind::Password
+    );
+    assert!(secrets::load(&secret(SecretKind::Password)).is_ok());
+    provider.set_decision(Decision::Approve { as_user: None });
+
+    // Password -> Google: the refresh token is kept, the password leaves the keyring.
+    let grant = auth::hold_grant(OAuthProvider::Google, sign_in_as(user).await.unwrap());
+    let switched = accounts
+        .use_sign_in(account.id, &grant)
+        .await
+        .expect("switch to the sign-in");
+    assert_eq!(switched.auth_kind, AuthKind::Google);
+    assert!(secrets::load(&secret(SecretKind::RefreshToken)).is_ok());
+    assert!(matches!(
+        secrets::load(&secret(SecretKind::Password)),
+        Err(secrets::SecretError::Missing)
+    ));
+    let introspections = provider.counts().introspections;
+    // Sent through the account's own SMTP login (the token now), to itself.
+    let waiting = in_new(&server, user);
+    send_as(&store, account.id, user, "After the switch").await;
+    wait_for_delivery(&server, user, waiting + 1).await;
+    let report = sync::sync_account_once(&store, account.id, &quiet)
+        .await
+        .expect("sync with the token");
+    assert_eq!(report.new_messages, 1);
+    assert!(
+        provider.counts().introspections > introspections,
+        "the server checked a token"
+    );
+    assert_eq!(messages().await, 7, "the mail stayed");
+
+    // Google -> a password: a wrong one changes nothing ...
+    let refused = accounts
+        .use_password(account.id, "not-the-password".into())
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(
+        store.account(account.id).await.unwrap().auth_kind,
+        AuthKind::Google
+    );
+    let empty = accounts.use_password(account.id, String::new()).await;
+    assert!(
+        matches!(&empty, Err(e) if e.to_user_error().field == Some("password")),
+        "{empty:?}"
+    );
+    // ... the right one replaces the sign-in, which is revoked at the provider.
+    let revocations = provider.counts().revocations;
+    let back = accounts
+        .use_password(account.id, password.into())
+        .await
+        .expect("switch to the password");
+    assert_eq!(back.auth_kind, AuthKind::Password);
+    assert_eq!(provider.counts().revocations, revocations + 1);
+    assert!(matches!(
+        secrets::load(&secret(SecretKind::RefreshToken)),
+        Err(secrets::SecretError::Missing)
+    ));
+    assert_eq!(
+        secrets::load(&secret(SecretKind::Password)).unwrap(),
+        password
+    );
+    let waiting = in_new(&server, user);
+    send_as(&store, account.id, user, "Back to the password").await;
+    wait_for_delivery(&server, user, waiting + 1).await;
+    let report = sync::sync_account_once(&store, account.id, &quiet)
+        .await
+        .expect("sync with the password again");
+    assert_eq!(report.new_messages, 1);
+    assert_eq!(messages().await, 8);
     accounts.remove(account.id).await.unwrap();
 }

@@ -4,7 +4,14 @@
 // source of truth.
 import * as api from "../lib/api";
 import { toCommandError } from "../lib/errors";
-import type { AccountSettingsUpdate, AccountSummary, BrowserPages, NewAccount, SyncProgress } from "../lib/types";
+import type {
+  AccountSettingsUpdate,
+  AccountSummary,
+  BrowserPages,
+  NewAccount,
+  OAuthProviderId,
+  SyncProgress,
+} from "../lib/types";
 
 /** A sync in progress; `folder` is null until the first folder event. */
 export interface SyncActivity {
@@ -119,6 +126,28 @@ export class AccountsStore {
       delete this.signingIn[account.id];
     }
     await this.sync(account.id);
+  }
+
+  /**
+   * Moves a password account to its provider's sign-in (the browser sign-in, then the
+   * switch, which logs in with it first) and syncs it. Rejects with the CommandError,
+   * a cancelled sign-in included, for the settings dialog to show.
+   */
+  async switchToSignIn(account: AccountSummary, provider: OAuthProviderId, pages: BrowserPages): Promise<AccountSummary> {
+    const grant = await api.oauthSignIn(provider, account.email, pages);
+    return this.switched(await api.useSignIn(account.id, grant));
+  }
+
+  /** Moves a signed-in account to a password (tested first) and syncs it. */
+  async switchToPassword(accountId: number, password: string): Promise<AccountSummary> {
+    return this.switched(await api.usePassword(accountId, password));
+  }
+
+  private switched(account: AccountSummary): AccountSummary {
+    this.replace(account);
+    delete this.syncErrors[account.id];
+    void this.sync(account.id);
+    return account;
   }
 
   cancelSignIn(): void {

@@ -328,6 +328,16 @@ export function signInAgain(accountId: number, grant: string): Promise<AccountSu
   return call("sign_in_again", { accountId, grant });
 }
 
+/** Moves a password account to the provider's sign-in; the caller syncs next. */
+export function useSignIn(accountId: number, grant: string): Promise<AccountSummary> {
+  return call("use_sign_in", { accountId, grant });
+}
+
+/** Moves a signed-in account to a password, tested first; the caller syncs next. */
+export function usePassword(accountId: number, password: string): Promise<AccountSummary> {
+  return call("use_password", { accountId, password });
+}
+
 /** The follow-up radar: waiting for a reply, waiting on me, going cold, follow-up dates. */
 export function listFollowUps(query: FollowUpQuery): Promise<FollowUpLists> {
   return call("list_follow_ups", { query });

@@ -48,6 +48,8 @@ export interface AccountSummary {
   authKind?: AuthKind;
   /** The provider no longer honours the sign-in: offer "Sign in again". */
   signInRequired?: boolean;
+  /** A password account whose provider also offers its sign-in: the switch to offer. */
+  signInOffer?: OAuthProviderId | null;
 }
 
 export interface NewAccount {

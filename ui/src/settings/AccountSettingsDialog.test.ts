@@ -2,7 +2,7 @@ import { render, screen, within } from "@testing-library/svelte";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as api from "../lib/api";
-import type { AccountSettingsUpdate, FolderInfo } from "../lib/types";
+import type { AccountSettingsUpdate, AccountSummary, FolderInfo, OAuthProviderId } from "../lib/types";
 import { accountSummary } from "../test/fixtures";
 import AccountSettingsDialog from "./AccountSettingsDialog.svelte";
 
@@ -36,11 +36,17 @@ const account = accountSummary({
   pinnedSha256: "ab12",
 });
 
-function renderSettings(onSave = vi.fn<(update: AccountSettingsUpdate) => Promise<unknown>>().mockResolvedValue(undefined)) {
+function renderSettings(
+  onSave = vi.fn<(update: AccountSettingsUpdate) => Promise<unknown>>().mockResolvedValue(undefined),
+  shown: AccountSummary = account,
+) {
   const user = userEvent.setup();
   const onClose = vi.fn();
-  render(AccountSettingsDialog, { account, onSave, onClose });
-  return { user, onSave, onClose };
+  const onUseSignIn = vi.fn<(provider: OAuthProviderId) => Promise<AccountSummary>>();
+  const onUsePassword = vi.fn<(password: string) => Promise<AccountSummary>>();
+  const onCancelSignIn = vi.fn();
+  render(AccountSettingsDialog, { account: shown, onSave, onClose, onUseSignIn, onUsePassword, onCancelSignIn });
+  return { user, onSave, onClose, onUseSignIn, onUsePassword, onCancelSignIn };
 }
 
 beforeEach(() => {
@@ -165,5 +171,68 @@ describe("account settings", () => {
     await user.click(screen.getByTestId("settings-cancel"));
     expect(await screen.findByRole("alertdialog")).toHaveTextContent("Discard your changes?");
     expect(onClose).not.toHaveBeenCalled();
+  });
+
+  it("offers no switch to a password account whose provider has no sign-in", async () => {
+    renderSettings();
+    await screen.findAllByTestId("folder");
+    expect(screen.queryByTestId("auth-switch")).not.toBeInTheDocument();
+  });
+
+  it("moves a Gmail password account to Sign in with Google and says so", async () => {
+    const gmail = { ...account, email: "alice@gmail.com", authKind: "password" as const, signInOffer: "google" as const };
+    const { user, onUseSignIn } = renderSettings(undefined, gmail);
+    await screen.findAllByTestId("folder");
+    onUseSignIn.mockResolvedValue({ ...gmail, authKind: "google", signInOffer: null });
+    await user.click(screen.getByTestId("use-sign-in"));
+
+    expect(onUseSignIn).toHaveBeenCalledWith("google");
+    expect(await screen.findByTestId("auth-switched")).toHaveTextContent("now signs in with Google");
+    expect(screen.getByTestId("settings-oauth")).toBeInTheDocument();
+    expect(screen.queryByTestId("field-new-password")).not.toBeInTheDocument();
+  });
+
+  it("stays quiet when the browser sign-in is cancelled, and shows any other failure", async () => {
+    const gmail = { ...account, email: "alice@gmail.com", signInOffer: "google" as const };
+    const { user, onUseSignIn } = renderSettings(undefined, gmail);
+    await screen.findAllByTestId("folder");
+    onUseSignIn.mockRejectedValueOnce({ code: "oauth_cancelled", message: "The sign-in was cancelled." });
+    await user.click(screen.getByTestId("use-sign-in"));
+    await vi.waitFor(() => expect(screen.getByTestId("use-sign-in")).toBeEnabled());
+    expect(screen.queryByTestId("auth-switch-error")).not.toBeInTheDocument();
+
+    onUseSignIn.mockRejectedValueOnce({ code: "auth_failed", message: "imap.gmail.com refused the sign-in." });
+    await user.click(screen.getByTestId("use-sign-in"));
+    expect(await screen.findByTestId("auth-switch-error")).toHaveTextContent("refused the sign-in");
+    expect(screen.getByTestId("field-new-password")).toBeInTheDocument();
+  });
+
+  it("moves a signed-in account to a password, with a refused password shown at the field", async () => {
+    const signedIn = { ...account, email: "alice@gmail.com", authKind: "google" as const };
+    const { user, onUsePassword } = renderSettings(undefined, signedIn);
+    await screen.findAllByTestId("folder");
+    expect(screen.queryByTestId("field-new-password")).not.toBeInTheDocument();
+    await user.click(screen.getByTestId("use-password-open"));
+    await user.click(screen.getByTestId("use-password"));
+    expect(onUsePassword).not.toHaveBeenCalled();
+    expect(screen.getByTestId("error-switch-password")).toBeInTheDocument();
+
+    onUsePassword.mockRejectedValueOnce({
+      code: "auth_failed",
+      message: "The server did not accept this password.",
+      field: "password",
+    });
+    await user.type(screen.getByTestId("field-switch-password"), "wrong");
+    await user.click(screen.getByTestId("use-password"));
+    expect(await screen.findByTestId("error-switch-password")).toHaveTextContent("did not accept");
+    expect(screen.getByTestId("settings-oauth")).toBeInTheDocument();
+
+    onUsePassword.mockResolvedValueOnce({ ...signedIn, authKind: "password", signInOffer: "google" });
+    await user.clear(screen.getByTestId("field-switch-password"));
+    await user.type(screen.getByTestId("field-switch-password"), "app-pass{Enter}");
+    expect(onUsePassword).toHaveBeenLastCalledWith("app-pass");
+    expect(await screen.findByTestId("auth-switched")).toHaveTextContent("now logs in with the password");
+    expect(screen.queryByTestId("settings-oauth")).not.toBeInTheDocument();
+    expect(screen.getByTestId("field-new-password")).toBeInTheDocument();
   });
 });

@@ -659,6 +659,109 @@ impl AccountService {
         Ok(self.store.account(id).await?)
     }
 
+    /// Moves a password account to "Sign in with Google / Microsoft" (`grant` from a
+    /// finished browser sign-in), keeping its mail and contacts. The sign-in is tested on
+    /// IMAP and SMTP first and nothing changes if that fails; then the refresh token is
+    /// kept, the password removed from the keyring, and syncing resumes. For an account
+    /// that signs in already this is "Sign in again".
+    pub async fn use_sign_in(&self, id: i64, grant: &str) -> Result<AccountRecord, AccountError> {
+        let current = self.store.account(id).await?;
+        if current.auth_kind.provider().is_some() {
+            return self.sign_in_again(id, grant).await;
+        }
+        let granted = auth::grant_access_token(grant).await?;
+        verify::verify_login(
+            &current.email,
+            &current.imap,
+            &current.smtp,
+            &current.username,
+            &Credential::AccessToken {
+                provider: granted.provider,
+                token: granted.tokens.access_token.clone(),
+            },
+            &current.trust(),
+        )
+        .await?;
+        let token_ref = SecretRef::new(&self.store, id, SecretKind::RefreshToken);
+        secrets::save_async(token_ref.clone(), granted.tokens.refresh_token.clone()).await?;
+        if let Err(e) = self.set_auth_kind(id, granted.provider.auth_kind()).await {
+            let _ = secrets::delete_async(token_ref).await;
+            return Err(e.into());
+        }
+        auth::take_grant(grant);
+        auth::forget_account(&self.store, id);
+        auth::seed_access_token(&self.store, id, granted.tokens).await;
+        let password_ref = SecretRef::new(&self.store, id, SecretKind::Password);
+        if let Err(e) = secrets::delete_async(password_ref).await {
+            // The account no longer reads it; only a stale keyring entry is left.
+            tracing::warn!(account = id, "the old password stayed in the keyring: {e}");
+        }
+        self.store.set_sign_in_required(id, false).await?;
+        self.store.resume_account(id).await?;
+        tracing::info!(
+            account = id,
+            provider = granted.provider.name(),
+            "switched from a password to a sign-in"
+        );
+        Ok(self.store.account(id).await?)
+    }
+
+    /// Moves a signed-in account to a password (an app password, say), keeping its mail
+    /// and contacts. The password is tested on IMAP and SMTP first and nothing changes if
+    /// that fails; then it is kept in the keyring, and the sign-in's refresh token is
+    /// revoked at the provider and removed.
+    pub async fn use_password(
+        &self,
+        id: i64,
+        password: String,
+    ) -> Result<AccountRecord, AccountError> {
+        let current = self.store.account(id).await?;
+        if password.is_empty() {
+            return Err(AccountError::invalid(
+                "password",
+                "Enter the password (or app password) for this mailbox.",
+            ));
+        }
+        verify::verify_login(
+            &current.email,
+            &current.imap,
+            &current.smtp,
+            &current.username,
+            &Credential::Password(password.clone()),
+            &current.trust(),
+        )
+        .await?;
+        secrets::save_async(
+            SecretRef::new(&self.store, id, SecretKind::Password),
+            password,
+        )
+        .await?;
+        self.set_auth_kind(id, AuthKind::Password).await?;
+        if let Some(provider) = current.auth_kind.provider() {
+            let token_ref = SecretRef::new(&self.store, id, SecretKind::RefreshToken);
+            if let Ok(token) = secrets::load_async(token_ref.clone()).await {
+                auth::revoke_refresh_token(provider, &token).await;
+            }
+            if let Err(e) = secrets::delete_async(token_ref).await {
+                tracing::warn!(account = id, "the old sign-in stayed in the keyring: {e}");
+            }
+            auth::forget_account(&self.store, id);
+            tracing::info!(
+                account = id,
+                provider = provider.name(),
+                "switched from a sign-in to a password"
+            );
+        }
+        self.store.set_sign_in_required(id, false).await?;
+        self.store.resume_account(id).await?;
+        Ok(self.store.account(id).await?)
+    }
+
+    async fn set_auth_kind(&self, id: i64, kind: AuthKind) -> Result<(), StoreError> {
+        let mut connection = self.store.pool().acquire().await?;
+        Store::set_account_auth_kind(&mut connection, id, kind).await
+    }
+
     /// Removes the account's password from the keyring and its data from the store.
     /// An OAuth2 refresh token is also revoked at the provider (where it offers that).
     pub async fn remove(&self, id: i64) -> Result<(), AccountError> {
@@ -820,6 +923,18 @@ pub struct AccountSummary {
     pub auth_kind: AuthKind,
     /// The provider no longer honours the sign-in: the UI offers "Sign in again".
     pub sign_in_required: bool,
+    /// For a password account on a provider that also offers "Sign in with …" (and that
+    /// this build can sign in with): that provider, for the switch in its settings.
+    pub sign_in_offer: Option<auth::OAuthProvider>,
+}
+
+fn sign_in_offer(account: &AccountRecord) -> Option<auth::OAuthProvider> {
+    if account.auth_kind != AuthKind::Password {
+        return None;
+    }
+    crate::discovery::preset_for_imap_host(&account.imap.host)
+        .and_then(|preset| preset.oauth)
+        .filter(|provider| auth::current_config().is_configured(*provider))
 }
 
 /// Unix seconds as RFC 3339 (UTC).
@@ -853,6 +968,7 @@ impl From<&AccountRecord> for AccountSummary {
             last_error: a.last_error.clone(),
             auth_kind: a.auth_kind,
             sign_in_required: a.sign_in_required,
+            sign_in_offer: sign_in_offer(a),
         }
     }
 }
