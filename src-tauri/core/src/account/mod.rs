@@ -573,10 +573,7 @@ impl AccountService {
             &record.imap,
             &record.smtp,
             &record.username,
-            &Credential::AccessToken {
-                provider: granted.provider,
-                token: granted.tokens.access_token.clone(),
-            },
+            &token_credential(&granted),
             &trust,
         )
         .await?;
@@ -633,18 +630,7 @@ impl AccountService {
             }
             .into());
         }
-        verify::verify_login(
-            &current.email,
-            &current.imap,
-            &current.smtp,
-            &current.username,
-            &Credential::AccessToken {
-                provider: granted.provider,
-                token: granted.tokens.access_token.clone(),
-            },
-            &current.trust(),
-        )
-        .await?;
+        verify_account_login(&current, &token_credential(&granted)).await?;
         secrets::save_async(
             SecretRef::new(&self.store, id, SecretKind::RefreshToken),
             granted.tokens.refresh_token.clone(),
@@ -670,18 +656,7 @@ impl AccountService {
             return self.sign_in_again(id, grant).await;
         }
         let granted = auth::grant_access_token(grant).await?;
-        verify::verify_login(
-            &current.email,
-            &current.imap,
-            &current.smtp,
-            &current.username,
-            &Credential::AccessToken {
-                provider: granted.provider,
-                token: granted.tokens.access_token.clone(),
-            },
-            &current.trust(),
-        )
-        .await?;
+        verify_account_login(&current, &token_credential(&granted)).await?;
         let token_ref = SecretRef::new(&self.store, id, SecretKind::RefreshToken);
         secrets::save_async(token_ref.clone(), granted.tokens.refresh_token.clone()).await?;
         if let Err(e) = self.set_auth_kind(id, granted.provider.auth_kind()).await {
@@ -722,15 +697,7 @@ impl AccountService {
                 "Enter the password (or app password) for this mailbox.",
             ));
         }
-        verify::verify_login(
-            &current.email,
-            &current.imap,
-            &current.smtp,
-            &current.username,
-            &Credential::Password(password.clone()),
-            &current.trust(),
-        )
-        .await?;
+        verify_account_login(&current, &Credential::Password(password.clone())).await?;
         secrets::save_async(
             SecretRef::new(&self.store, id, SecretKind::Password),
             password,
@@ -926,6 +893,32 @@ pub struct AccountSummary {
     /// For a password account on a provider that also offers "Sign in with …" (and that
     /// this build can sign in with): that provider, for the switch in its settings.
     pub sign_in_offer: Option<auth::OAuthProvider>,
+}
+
+/// Logs in to the account's own IMAP and SMTP servers with `credential`, before it
+/// replaces the one the account uses.
+async fn verify_account_login(
+    account: &AccountRecord,
+    credential: &Credential,
+) -> Result<(), AccountError> {
+    verify::verify_login(
+        &account.email,
+        &account.imap,
+        &account.smtp,
+        &account.username,
+        credential,
+        &account.trust(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// What a finished sign-in logs in with: its access token.
+fn token_credential(granted: &auth::GrantedTokens) -> Credential {
+    Credential::AccessToken {
+        provider: granted.provider,
+        token: granted.tokens.access_token.clone(),
+    }
 }
 
 fn sign_in_offer(account: &AccountRecord) -> Option<auth::OAuthProvider> {
