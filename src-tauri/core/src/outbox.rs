@@ -7,8 +7,8 @@
 //! files it itself) and stored locally at its Sent location, so it is in the recipients'
 //! timelines at once and the next sync of Sent finds it already stored. That copy is a
 //! step of its own, claimed like the send: one that failed is tried again with backoff,
-//! one cut off by a stop is taken up at the next start, and Sent is searched before each
-//! APPEND so a copy is never made twice.
+//! one cut off by a stop is taken up at the next start, and Sent is searched before
+//! appending again so a copy is never made twice.
 
 use std::{sync::Arc, time::Duration};
 
@@ -382,8 +382,8 @@ async fn role_folder(
 }
 
 /// Appends the sent message to Sent (unless the provider files it) and stores it at
-/// that location, linked to its recipients. Sent is searched first: a copy an earlier,
-/// interrupted attempt appended is not made twice. A failure here is recorded on the
+/// that location, linked to its recipients. After an earlier attempt Sent is searched
+/// first: a copy that attempt appended before it was cut off is not made twice. A failure here is recorded on the
 /// outbox row and tried again with backoff: the message itself went out.
 async fn file_sent_copy(
     store: &Store,
@@ -409,7 +409,14 @@ async fn file_sent_copy(
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         } else {
-            match search_sent(&mut session, &sent.raw_name, &item.message_id).await? {
+            // Only an earlier attempt (failed, or cut off by a stop) can have put it there;
+            // a HEADER search may read every message in Sent, so a first copy skips it.
+            let earlier = if item.attempts > 1 {
+                search_sent(&mut session, &sent.raw_name, &item.message_id).await?
+            } else {
+                None
+            };
+            match earlier {
                 Some(found) => Some(found),
                 None => {
                     session
