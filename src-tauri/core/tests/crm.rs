@@ -11,7 +11,7 @@ use rapport_core::{
     net::{Security, ServerSettings},
     store::{
         BatchContext, ContactFilter, ContactSort, FetchedMessage, KeepPolicy, MessageFlags,
-        NewAccountRecord,
+        NewAccountRecord, TimelineCursor,
     },
     Store,
 };
@@ -57,6 +57,15 @@ async fn store_with(
     policy: ContactPolicy,
     leads: bool,
     ignore: &[&str],
+) -> (Store, tempfile::TempDir) {
+    store_with_mail(policy, leads, ignore, corpus()).await
+}
+
+async fn store_with_mail(
+    policy: ContactPolicy,
+    leads: bool,
+    ignore: &[&str],
+    mail: Vec<String>,
 ) -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).await.unwrap();
@@ -107,7 +116,7 @@ async fn store_with(
         ignore: store.ignore_rules().await.unwrap(),
         keep: KeepPolicy::All,
     };
-    let batch: Vec<FetchedMessage> = corpus()
+    let batch: Vec<FetchedMessage> = mail
         .iter()
         .enumerate()
         .map(|(i, raw)| FetchedMessage {
@@ -198,6 +207,66 @@ async fn companies_come_from_work_domains_only() {
         None,
         "free-mail makes no company"
     );
+}
+
+#[tokio::test]
+async fn a_company_timeline_pages_through_each_message_once_newest_first() {
+    // Three Globex people over 30 messages. The 12 newest are Ana's alone, every other
+    // one naming her twice (To and Cc): a page must not run short where one person's
+    // rows repeat a message. The older ones go to one or two people, several on the
+    // same minute, so pages also meet ties.
+    let people = ["ana@globex.com", "bo@globex.com", "cy@globex.com"];
+    let mail: Vec<String> = (0..30u32)
+        .map(|i| {
+            let first = people[(i % 3) as usize];
+            let (to, cc, minute) = if i >= 18 {
+                let cc = if i % 2 == 0 { people[0] } else { "" };
+                (people[0].to_owned(), cc, i)
+            } else if i % 4 == 1 {
+                let second = people[((i + 1) % 3) as usize];
+                (format!("{first}, {second}"), "", i / 3)
+            } else {
+                (first.to_owned(), if i % 4 == 0 { first } else { "" }, i / 3)
+            };
+            let cc = if cc.is_empty() { String::new() } else { format!("Cc: {cc}\r\n") };
+            format!(
+                "From: Me <{ME}>\r\nTo: {to}\r\n{cc}Subject: globex {i}\r\nMessage-ID: <g{i}@test>\r\n\
+                 Date: Tue, 10 Nov 2026 10:{minute:02}:00 +0000\r\n\r\nbody\r\n"
+            )
+        })
+        .collect();
+    let (store, _dir) = store_with_mail(ContactPolicy::All, false, &[], mail).await;
+    let company = store.list_companies(None).await.unwrap()[0].id;
+    let everything = store.company_timeline(company, None, 1000).await.unwrap();
+    assert_eq!(everything.len(), 30);
+    let keys: Vec<(i64, i64)> = everything.iter().map(|e| (e.date, e.message_id)).collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(keys, sorted, "newest first, ties by id");
+    for limit in [1, 2, 3, 7] {
+        let mut paged = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store
+                .company_timeline(company, before, limit)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            before = Some(TimelineCursor {
+                date: last.date,
+                message_id: last.message_id,
+            });
+            let full = page.len() as i64 == limit;
+            paged.extend(page.iter().map(|e| (e.date, e.message_id)));
+            if !full {
+                break;
+            }
+        }
+        assert_eq!(
+            paged, keys,
+            "pages of {limit}: every message once, in order, no short page"
+        );
+    }
 }
 
 #[tokio::test]
