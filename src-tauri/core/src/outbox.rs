@@ -283,8 +283,7 @@ async fn record_attempt(
             Delivery::AlreadySent { id: item.id }
         }
         Attempt::Retry(error) => {
-            let delay = sync::service::backoff(item.attempts, jitter());
-            let at = chrono::Utc::now().timestamp() + delay.as_secs().max(1) as i64;
+            let at = retry_at(item.attempts);
             store.requeue_outgoing(item.id, &error, at).await?;
             tracing::info!(
                 outbox = item.id,
@@ -298,8 +297,7 @@ async fn record_attempt(
             }
         }
         Attempt::Unsure(error) => {
-            let delay = sync::service::backoff(item.attempts, jitter());
-            let at = chrono::Utc::now().timestamp() + delay.as_secs().max(1) as i64;
+            let at = retry_at(item.attempts);
             store.requeue_outgoing_unsure(item.id, &error, at).await?;
             Delivery::Retrying {
                 id: item.id,
@@ -313,6 +311,12 @@ async fn record_attempt(
             Delivery::Failed { id: item.id, error }
         }
     })
+}
+
+/// When attempt number `attempts` + 1 is due: the sync's backoff, in Unix seconds.
+fn retry_at(attempts: i64) -> i64 {
+    let delay = sync::service::backoff(attempts, jitter());
+    chrono::Utc::now().timestamp() + delay.as_secs().max(1) as i64
 }
 
 fn jitter() -> f64 {
@@ -383,8 +387,9 @@ async fn role_folder(
 
 /// Appends the sent message to Sent (unless the provider files it) and stores it at
 /// that location, linked to its recipients. After an earlier attempt Sent is searched
-/// first: a copy that attempt appended before it was cut off is not made twice. A failure here is recorded on the
-/// outbox row and tried again with backoff: the message itself went out.
+/// first: a copy that attempt appended before it was cut off is not made twice. A
+/// failure is recorded on the outbox row and tried again with backoff: the message
+/// itself went out.
 async fn file_sent_copy(
     store: &Store,
     account: &AccountRecord,
@@ -465,8 +470,7 @@ async fn file_sent_copy(
                 "Sent, but the copy in {} could not be saved: {e}",
                 sent.display_name
             );
-            let delay = sync::service::backoff(item.attempts, jitter());
-            let at = chrono::Utc::now().timestamp() + delay.as_secs().max(1) as i64;
+            let at = retry_at(item.attempts);
             tracing::info!(outbox = item.id, attempts = item.attempts, "{note}");
             store.fail_sent_copy(item.id, &note, at).await?;
         }
