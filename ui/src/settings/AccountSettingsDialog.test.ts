@@ -181,8 +181,11 @@ describe("account settings", () => {
 
   it("moves a Gmail password account to Sign in with Google and says so", async () => {
     const gmail = { ...account, email: "alice@gmail.com", authKind: "password" as const, signInOffer: "google" as const };
-    const { user, onUseSignIn } = renderSettings(undefined, gmail);
+    const { user, onUseSignIn, onSave } = renderSettings(undefined, gmail);
     await screen.findAllByTestId("folder");
+    // An edit made before the switch stays, and is saved afterwards.
+    await user.clear(screen.getByTestId("field-mailbox-name"));
+    await user.type(screen.getByTestId("field-mailbox-name"), "Sales");
     onUseSignIn.mockResolvedValue({ ...gmail, authKind: "google", signInOffer: null });
     await user.click(screen.getByTestId("use-sign-in"));
 
@@ -190,6 +193,9 @@ describe("account settings", () => {
     expect(await screen.findByTestId("auth-switched")).toHaveTextContent("now signs in with Google");
     expect(screen.getByTestId("settings-oauth")).toBeInTheDocument();
     expect(screen.queryByTestId("field-new-password")).not.toBeInTheDocument();
+    expect(screen.getByTestId("field-mailbox-name")).toHaveValue("Sales");
+    await user.click(screen.getByTestId("settings-save"));
+    expect(onSave).toHaveBeenCalledWith(expect.objectContaining({ mailboxName: "Sales", password: null }));
   });
 
   it("stays quiet when the browser sign-in is cancelled, and shows any other failure", async () => {

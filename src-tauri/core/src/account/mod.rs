@@ -636,11 +636,7 @@ impl AccountService {
             granted.tokens.refresh_token.clone(),
         )
         .await?;
-        auth::take_grant(grant);
-        auth::forget_account(&self.store, id);
-        auth::seed_access_token(&self.store, id, granted.tokens).await;
-        self.store.set_sign_in_required(id, false).await?;
-        self.store.resume_account(id).await?;
+        self.resume_signed_in(id, grant, granted.tokens).await?;
         tracing::info!(account = id, "signed in again");
         Ok(self.store.account(id).await?)
     }
@@ -663,19 +659,16 @@ impl AccountService {
             let _ = secrets::delete_async(token_ref).await;
             return Err(e.into());
         }
-        auth::take_grant(grant);
-        auth::forget_account(&self.store, id);
-        auth::seed_access_token(&self.store, id, granted.tokens).await;
         let password_ref = SecretRef::new(&self.store, id, SecretKind::Password);
         if let Err(e) = secrets::delete_async(password_ref).await {
             // The account no longer reads it; only a stale keyring entry is left.
             tracing::warn!(account = id, "the old password stayed in the keyring: {e}");
         }
-        self.store.set_sign_in_required(id, false).await?;
-        self.store.resume_account(id).await?;
+        let provider = granted.provider.name();
+        self.resume_signed_in(id, grant, granted.tokens).await?;
         tracing::info!(
             account = id,
-            provider = granted.provider.name(),
+            provider,
             "switched from a password to a sign-in"
         );
         Ok(self.store.account(id).await?)
@@ -722,6 +715,22 @@ impl AccountService {
         self.store.set_sign_in_required(id, false).await?;
         self.store.resume_account(id).await?;
         Ok(self.store.account(id).await?)
+    }
+
+    /// After a new sign-in was saved for account `id`: the grant is used up, its access
+    /// token serves at once, and the account is back in service.
+    async fn resume_signed_in(
+        &self,
+        id: i64,
+        grant: &str,
+        tokens: auth::TokenSet,
+    ) -> Result<(), AccountError> {
+        auth::take_grant(grant);
+        auth::forget_account(&self.store, id);
+        auth::seed_access_token(&self.store, id, tokens).await;
+        self.store.set_sign_in_required(id, false).await?;
+        self.store.resume_account(id).await?;
+        Ok(())
     }
 
     async fn set_auth_kind(&self, id: i64, kind: AuthKind) -> Result<(), StoreError> {
